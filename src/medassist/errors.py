@@ -1,0 +1,104 @@
+"""Numbered error catalogue.
+
+Every error MedAssist raises on purpose comes from here, carries a stable code (``E101``) and says what
+to do about it.  Messages never contain patient text: callers pass file names, line numbers, keys and
+labels, never the content of a note.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    """Stable codes; the text is a format string filled with keyword arguments."""
+
+    # 1xx: corpora and data files
+    E101 = "{path}: file is empty. Give a file with at least one example."
+    E102 = "{path}:{line}: expected 'token<TAB>tag' but found {found}. Each non-blank line needs a token and a tag separated by a tab (or whitespace); leave a blank line between sentences."
+    E103 = "{path}:{line}: tag {tag!r} is not a valid IOB1/IOB2/BIOES tag. Use O, or a prefix B-, I-, E-, S- (or L-, U-) followed by a label, e.g. B-Disease."
+    E104 = "{path}:{line}: invalid JSON ({detail}). Each line must be one JSON object."
+    E105 = "{path}:{line}: missing key {key!r}. {hint}"
+    E106 = "{path}:{line}: entity span [{start}, {end}) is outside the text of length {length} or empty. Spans use character offsets with an exclusive end."
+    E107 = "{path}: cannot read the file as UTF-8 text ({detail}). Convert it to UTF-8 first (e.g. iconv -f latin1 -t utf-8)."
+    E108 = "{path}:{line}: malformed BRAT annotation ({detail}). Text-bound annotations look like 'T1<TAB>Label 10 25<TAB>text'."
+    E109 = "{path}: no column {column!r} in the header {header}. Name the text/label columns with text_column= / label_column=."
+    E110 = "{path}: unknown corpus format {fmt!r}. Use one of: {choices}."
+    E111 = "{path}: file not found. Check the path (relative paths are resolved from the current directory)."
+    E112 = "{path}:{line}: overlapping entities [{a}] and [{b}]. Token classification needs non-overlapping spans; drop or merge one of them."
+    E113 = "Split fractions must be positive and sum to at most 1 (got dev={dev}, test={test})."
+    E114 = "{path}: label scheme mixes {found}. Use one scheme per file (IOB1, IOB2 or BIOES)."
+    E115 = "{path}:{line}: empty label. Give at least one label per example, or drop the line."
+
+    # 2xx: models and configs
+    E201 = "Unknown base model {name!r}: it is not a registered name ({names}), not a local directory, and hub downloads are off (offline). Give a path to a Hugging Face model directory or one of the registered names."
+    E202 = "Config key {key!r} does not exist{where}. Did you mean {suggestion}? See configs/train/*.yaml for commented examples."
+    E203 = "Config value for {key!r} is invalid: {detail}"
+    E204 = "{path}: not a MedAssist model directory (missing {missing}). Train one with `medassist train CONFIG.yaml`."
+    E205 = "Override {item!r} is not of the form key=value (e.g. training.epochs=3)."
+    E206 = "{path}: config file not found or not YAML ({detail})."
+    E207 = "The training data has no labels other than 'O' / no classes. Check the label column or tags."
+    E208 = "Model directory {path} already exists and is not empty. Pass --overwrite (or output_dir=...) to replace it."
+    E209 = "Task {task!r} of model {path} cannot {action}. {hint}"
+    E210 = "Optional dependency {package!r} is missing. Install it with: pip install 'medassist[{extra}]'"
+    E211 = "Labels in {path} not seen in training: {labels}. Evaluate on data with the model's label set ({known})."
+
+    # 3xx: knowledge base
+    E301 = "{path}: knowledge-base file is invalid: {detail}"
+    E302 = "Knowledge base: {detail}"
+    E303 = "Unknown finding {finding!r}. Use an id from the knowledge base (medassist kb findings)."
+
+    # 4xx: input text and requests
+    E401 = "The text is empty. Describe the symptoms in a sentence or two."
+    E402 = "The text is {length} characters long; the limit is {limit}. Split it into smaller parts."
+    E403 = "Age {age!r} is not valid. Give an age in years between 0 and 120."
+    E404 = "Sex {sex!r} is not valid. Use 'f' or 'm' (female or male)."
+    E405 = "{path}: item {item} could not be read ({detail}); it was skipped and the rest of the batch continued."
+    E406 = "Answer {answer!r} is not valid. Use yes, no or dont_know."
+
+    # 5xx: clinical notes (medassist.nlp: de-identification, sections, entities, batch input)
+    E501 = "{item}: binary content (not a text note); skipped. Give plain UTF-8 text (export PDF/Word files to .txt first)."
+    E502 = "{item}: not valid UTF-8 ({detail}); skipped. Convert it first, e.g. iconv -f latin1 -t utf-8 FILE > FILE.txt."
+    E503 = "{item}: the note is empty; skipped. Remove empty files or rows from the batch."
+    E504 = "{path}: no column {column!r} in the CSV header {header}. Name the column holding the notes with --text-column."
+    E505 = "{path}:{line}: not a JSON object with a string 'text' ({detail}); skipped. Each JSONL line must look like {{\"id\": \"n1\", \"text\": \"...\"}}."
+    E506 = "None of the {count} input item(s) could be processed. Fix the problems reported above and run again."
+    E507 = "{path}: no such file or folder. Give a text file, a folder of text files, a CSV/JSONL file, or - for standard input."
+    E508 = "De-identification model {path}: {detail}. Its predict_spans(texts) must return, for each text, a list of dicts with start, end, label and score."
+    E509 = "Unknown de-identification mode {mode!r}. Use one of: tag, mask, surrogate."
+    E510 = "{path}: clinical NLP data file is invalid ({detail}). Fix the file (it is read by medassist.nlp) and run again."
+    E511 = "No de-identification secret is set, so surrogates and date shifts use a public default and can be reversed by anyone with the code. Set MEDASSIST_DEID_SECRET (or the deid setting 'secret') to a private value."
+    E512 = "{item}: failed in pipeline component {component!r} ({kind}); skipped. Run that item alone with --verbose to see the details, and report it if it persists."
+
+
+class MedAssistError(Exception):
+    """An error with a catalogue code and an actionable message."""
+
+    def __init__(self, code: ErrorCode, **kwargs: object) -> None:
+        self.code = code
+        self.kwargs = kwargs
+        try:
+            text = code.value.format(**kwargs)
+        except (KeyError, IndexError):  # a caller forgot an argument: still say something useful
+            text = code.value
+        super().__init__(f"[{code.name}] {text}")
+
+
+class DataError(MedAssistError, ValueError):
+    """Malformed corpus or data file."""
+
+
+class ConfigError(MedAssistError, ValueError):
+    """Invalid configuration or model directory."""
+
+
+class KnowledgeBaseError(MedAssistError, ValueError):
+    """Invalid knowledge-base data."""
+
+
+class InputError(MedAssistError, ValueError):
+    """Invalid user input (text, age, sex, answers)."""
+
+
+def missing_extra(package: str, extra: str) -> ConfigError:
+    return ConfigError(ErrorCode.E210, package=package, extra=extra)
