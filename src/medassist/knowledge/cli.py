@@ -1,0 +1,81 @@
+"""``medassist kb``: check the knowledge base, generate synthetic patients, build phrase embeddings."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="The medical knowledge base.")
+
+
+@app.command()
+def check(path: Annotated[Path | None, typer.Argument(help="knowledge-base folder (default: shipped)")] = None) -> None:
+    """Validate every file and cross-reference (and ICD-10-CM codes)."""
+    from medassist.knowledge.check import main
+
+    raise typer.Exit(main([str(path)] if path else []))
+
+
+@app.command()
+def stats() -> None:
+    """Counts by area, triage level and finding kind."""
+    from medassist.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load()
+    typer.echo(json.dumps({
+        "version": kb.version,
+        "conditions": len(kb.conditions),
+        "findings": len(kb.findings),
+        "red_flag_rules": len(kb.red_flags),
+        "areas": dict(sorted(Counter(c.area for c in kb.conditions.values()).items())),
+        "triage": dict(sorted(Counter(c.triage for c in kb.conditions.values()).items())),
+        "finding_kinds": dict(sorted(Counter(f.kind for f in kb.findings.values()).items())),
+    }, indent=2))
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="JSONL file to write")],
+    n: Annotated[int, typer.Option(help="number of patients")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    balanced: Annotated[bool, typer.Option(help="cycle through conditions instead of sampling by prior")] = False,
+) -> None:
+    """Synthetic patients (narrative, gold condition, triage, findings with spans) as JSONL."""
+    from rich.progress import track
+
+    from medassist.diagnosis.synthetic import PatientGenerator
+    from medassist.knowledge import KnowledgeBase
+
+    gen = PatientGenerator(KnowledgeBase.load(), seed=seed)
+    with out.open("w", encoding="utf-8") as fh:
+        for pat in track(gen.stream(n, balanced=balanced), total=n, description="patients"):
+            row = pat.to_dict()
+            row["label"] = row["condition"]
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    typer.echo(f"wrote {n} patients to {out}")
+
+
+@app.command()
+def embed() -> None:
+    """Precompute the MiniLM embeddings the package ships: intake phrases and the normalisation index.
+
+    Run after changing the knowledge base or the lexicons; a test checks that the shipped files match."""
+    from medassist.diagnosis.intake import ARTIFACT as INTAKE_ARTIFACT
+    from medassist.diagnosis.intake import Intake, IntakeSettings
+    from medassist.knowledge import KnowledgeBase
+    from medassist.models.embed import save_phrase_embeddings, shared_embedder
+    from medassist.nlp.normalize import ARTIFACT as NORM_ARTIFACT
+    from medassist.nlp.normalize import Normalizer
+
+    kb = KnowledgeBase.load()
+    intake_phrases = [p.text for p in Intake(kb, IntakeSettings(use_embeddings=False)).phrases]
+    norm_phrases = [e[0] for e in Normalizer().index().entries]
+    for phrases, target in ((intake_phrases, INTAKE_ARTIFACT), (norm_phrases, NORM_ARTIFACT)):
+        emb = shared_embedder().encode(phrases)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save_phrase_embeddings(target, phrases, emb)
+        typer.echo(f"{len(phrases)} phrases -> {target} ({target.stat().st_size / 1e6:.1f} MB)")
