@@ -1,0 +1,136 @@
+"""``medassist consult``: the symptom checker on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from medassist.errors import MedAssistError
+
+app = typer.Typer(no_args_is_help=True)
+
+COLOURS = {"emergency_ambulance": "bold white on red", "emergency": "bold white on red", "consultation_24h": "bold black on yellow",
+           "consultation": "bold black on cyan", "self_care": "bold black on green", None: "bold white on blue"}
+
+
+def render(result: dict[str, Any], console=None) -> None:  # noqa: ANN001
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+
+    console = console or Console()
+    tri = result["triage"] or {}
+    level = tri.get("level")
+    body = f"{tri.get('label', '')}\n{tri.get('advice', '')}"
+    if tri.get("reasons"):
+        body += "\n" + "\n".join(f"- {r}" for r in tri["reasons"])
+    console.print(Panel(body, title="Triage", style=COLOURS.get(level, COLOURS[None])))
+    for w in result.get("warnings", []):
+        console.print(f"[yellow]{w}[/yellow]")
+    if result.get("message"):
+        console.print(result["message"])
+    if result["findings"]:
+        found = ", ".join(("" if f["present"] else "no ") + f["name"].lower() for f in result["findings"])
+        console.print(f"[bold]What I understood:[/bold] {found}")
+    if result["differential"]:
+        table = Table(title="Possible conditions (not a diagnosis)", show_lines=False)
+        table.add_column("condition")
+        table.add_column("ICD-10")
+        table.add_column("probability")
+        table.add_column("evidence for / against")
+        for d in result["differential"]:
+            bar = "█" * max(1, round(d["probability"] * 20))
+            pro = ", ".join(f"{e['name'].lower()} (x{e['likelihood_ratio']:g})" for e in d["evidence_for"][:3])
+            con = ", ".join(f"no {e['name'].lower()}" if e["present"] is False else f"{e['name'].lower()} (usual; not mentioned)"
+                            for e in d["evidence_against"][:3])
+            table.add_row(d["name"], d["icd10"], f"{bar} {d['probability'] * 100:.0f}%",
+                          (f"+ {pro}" if pro else "") + ("\n" if pro and con else "") + (f"- {con}" if con else ""))
+        console.print(table)
+        if result.get("not_covered_probability") is not None:
+            console.print(f"Probability that this is something I do not cover: {result['not_covered_probability'] * 100:.0f}%")
+    q = result.get("next_question")
+    if q:
+        console.print(f"[bold]Next question:[/bold] {q['question']}")
+    console.print(f"[dim]{result['disclaimer']}[/dim]")
+
+
+def _engine(no_embeddings: bool):  # noqa: ANN202
+    from medassist.diagnosis.engine import DiagnosisEngine
+
+    return DiagnosisEngine.load(use_embeddings=False if no_embeddings else None)
+
+
+@app.command()
+def consult(
+    text: Annotated[str | None, typer.Argument(help="what is wrong, in your own words")] = None,
+    age: Annotated[float | None, typer.Option(help="age in years")] = None,
+    sex: Annotated[str | None, typer.Option(help="f or m")] = None,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="answer follow-up questions in the terminal")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    batch: Annotated[Path | None, typer.Option(help="JSONL file of {id, text, age, sex}; one JSON result per line")] = None,
+    no_embeddings: Annotated[bool, typer.Option("--no-embeddings", help="lexicon-only intake (faster start)")] = False,
+) -> None:
+    """Possible conditions, triage and the next question from a description of symptoms."""
+    if batch is not None:
+        _batch(batch, no_embeddings)
+        return
+    if text is None:
+        typer.secho('Describe the symptoms, e.g. medassist consult "sore throat and fever for 2 days" --age 30 --sex f',
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    engine = _engine(no_embeddings)
+    try:
+        consultation = engine.start(text, age, sex)
+        result = engine.assess(consultation)
+        if interactive:
+            from rich.console import Console
+
+            console = Console()
+            while result.get("next_question") and not result["red_flags"]:
+                q = result["next_question"]
+                reply = typer.prompt(f"{q['question']} [yes/no/dont_know]", default="dont_know")
+                try:
+                    engine.answer(consultation, q["finding"], reply)
+                except MedAssistError as exc:
+                    console.print(f"[red]{exc}[/red]")
+                    continue
+                result = engine.assess(consultation)
+    except MedAssistError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        render(result)
+
+
+def _batch(path: Path, no_embeddings: bool) -> None:
+    if not path.is_file():
+        typer.secho(f"{path}: file not found", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    engine = _engine(no_embeddings)
+    ok = 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            ident: Any = f"{path.name}:{lineno}"
+            try:
+                item = json.loads(line)
+                ident = item.get("id", ident)
+                result = engine.consult(item.get("text", ""), item.get("age"), item.get("sex"))
+                sys.stdout.write(json.dumps({"id": ident, **result}, ensure_ascii=False) + "\n")
+                ok += 1
+            except (json.JSONDecodeError, AttributeError) as exc:
+                msg = f"{path.name}:{lineno}: not a JSON object ({exc.__class__.__name__}); skipped"
+                sys.stdout.write(json.dumps({"id": ident, "error": msg}) + "\n")
+                typer.secho(msg, fg=typer.colors.YELLOW, err=True)
+            except MedAssistError as exc:
+                sys.stdout.write(json.dumps({"id": ident, "error": str(exc)}) + "\n")
+                typer.secho(f"{path.name}:{lineno}: {exc}", fg=typer.colors.YELLOW, err=True)
+    if ok == 0:
+        raise typer.Exit(1)

@@ -1,0 +1,299 @@
+"""Assisted diagnosis end to end: text -> findings -> differential, triage, evidence, next question.
+
+    engine = DiagnosisEngine.load()                      # knowledge base, intake, optional neural model
+    result = engine.consult("I've had a sore throat and fever for 2 days", age=24, sex="f")
+    consultation = engine.start(text, age, sex)          # an interview, one answer at a time
+    engine.answer(consultation, "cough", "no")
+    result = engine.assess(consultation)
+
+Results are plain dicts (JSON-ready).  MedAssist assists; it does not diagnose: every result carries
+its evidence, its uncertainty and the advice to see a clinician, and a red flag overrides everything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from medassist.diagnosis.interview import InterviewSettings, next_question, should_stop
+from medassist.diagnosis.reasoner import Case, Observation, Reasoner, ReasonerSettings
+from medassist.diagnosis.triage import TriageSettings, triage
+from medassist.errors import ConfigError, ErrorCode, InputError
+from medassist.knowledge.kb import KnowledgeBase
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "diagnosis.yaml"
+NEURAL_MODEL = Path(__file__).resolve().parents[1] / "artifacts" / "diagnosis-narrative"
+DISCLAIMER = ("MedAssist is not a doctor and does not diagnose. This is information to discuss with a clinician, "
+              "who should assess you. If you feel very unwell or get worse, seek urgent care.")
+ANSWERS = {"yes": True, "y": True, "no": False, "n": False, "dont_know": None, "don't know": None, "unknown": None,
+           "dk": None, "?": None}
+
+
+class _Cfg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnsembleConfig(_Cfg):
+    enabled: bool = True
+    neural_weight: float = Field(0.5, ge=0, description="exponent of the neural probabilities in the product")
+    model: str | None = Field(None, description="model directory (default: the shipped artifact, if present)")
+
+
+class DiagnosisConfig(_Cfg):
+    reasoner: dict[str, Any] = Field(default_factory=dict)
+    triage: dict[str, Any] = Field(default_factory=dict)
+    interview: dict[str, Any] = Field(default_factory=dict)
+    intake: dict[str, Any] = Field(default_factory=dict)
+    ensemble: EnsembleConfig = Field(default_factory=EnsembleConfig)
+    top_n: int = 10
+    min_probability: float = 0.01
+    max_chars: int = 5000
+    uncertain_top: float = 0.35
+    uncertain_other: float = 0.4
+
+
+def load_diagnosis_config(path: str | Path | None = None) -> DiagnosisConfig:
+    """Read and validate the engine settings; an unknown key is an error that names it."""
+    from pydantic import ValidationError
+
+    from medassist.diagnosis.intake import IntakeSettings
+
+    path = Path(path) if path else CONFIG
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    try:
+        cfg = DiagnosisConfig.model_validate(data or {})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ConfigError(ErrorCode.E203, key=".".join(map(str, err["loc"])), detail=f"{err['msg']} in {path}") from None
+    for section, cls in (("reasoner", ReasonerSettings), ("triage", TriageSettings), ("interview", InterviewSettings),
+                         ("intake", IntakeSettings)):
+        known = set(cls.__dataclass_fields__)
+        for key in getattr(cfg, section):
+            if key not in known:
+                raise ConfigError(ErrorCode.E202, key=f"{section}.{key}", where=f" in {path}",
+                                  suggestion=", ".join(sorted(known)))
+    return cfg
+
+
+@dataclass
+class Consultation:
+    """One patient's consultation: what they wrote, what was found, and the interview so far."""
+
+    text: str
+    case: Case
+    intake_warnings: list[str] = field(default_factory=list)
+    ignored: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    age_source: str | None = None
+    sex_source: str | None = None
+    neural: dict[str, float] | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready state (for storage between interview turns)."""
+        c = self.case
+        return {
+            "text": self.text, "age": c.age, "sex": c.sex, "duration": c.duration, "onset": c.onset,
+            "asked": sorted(c.asked), "answers": self.answers, "warnings": self.intake_warnings,
+            "ignored": self.ignored, "age_source": self.age_source, "sex_source": self.sex_source,
+            "observations": [o.__dict__ for o in c.observations.values()], "neural": self.neural,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Consultation:
+        case = Case(age=state.get("age"), sex=state.get("sex"), duration=state.get("duration"),
+                    onset=state.get("onset"), asked=set(state.get("asked", [])))
+        for o in state.get("observations", []):
+            case.add(Observation(**o))
+        return cls(state["text"], case, state.get("warnings", []), state.get("ignored", []), state.get("answers", []),
+                   state.get("age_source"), state.get("sex_source"), state.get("neural"))
+
+
+def normalise_sex(sex: str | None) -> str | None:
+    if sex is None or sex == "":
+        return None
+    s = str(sex).strip().lower()
+    if s in ("f", "female", "woman", "w"):
+        return "female"
+    if s in ("m", "male", "man"):
+        return "male"
+    raise InputError(ErrorCode.E404, sex=sex)
+
+
+def check_age(age: float | None) -> float | None:
+    if age is None:
+        return None
+    try:
+        value = float(age)
+    except (TypeError, ValueError):
+        raise InputError(ErrorCode.E403, age=age) from None
+    if not (0 <= value <= 120) or math.isnan(value):
+        raise InputError(ErrorCode.E403, age=age)
+    return value
+
+
+class DiagnosisEngine:
+    def __init__(self, kb: KnowledgeBase, config: DiagnosisConfig | None = None, *, intake=None, neural=None) -> None:  # noqa: ANN001
+        self.kb = kb
+        self.config = config or DiagnosisConfig()
+        self.reasoner = Reasoner(kb, ReasonerSettings(**self.config.reasoner))
+        self.triage_settings = TriageSettings(**self.config.triage)
+        self.interview_settings = InterviewSettings(**self.config.interview)
+        self._intake = intake
+        self.neural = neural
+        self._neural_index: np.ndarray | None = None
+        if neural is not None:
+            self._align_neural()
+
+    @classmethod
+    def load(cls, *, kb_path: str | Path | None = None, config: str | Path | None = None, neural: bool | str | None = None,
+             use_embeddings: bool | None = None) -> DiagnosisEngine:
+        """The engine on the shipped knowledge base, loading each model once."""
+        cfg = load_diagnosis_config(config)
+        kb = KnowledgeBase.load(kb_path)
+        model = None
+        want = cfg.ensemble.enabled if neural is None else bool(neural)
+        if want:
+            path = Path(neural) if isinstance(neural, str) else Path(cfg.ensemble.model) if cfg.ensemble.model else NEURAL_MODEL
+            if (path / "medassist.json").exists():
+                from medassist.models import load_model
+
+                model = load_model(path)
+        intake_cfg = dict(cfg.intake)
+        if use_embeddings is not None:
+            intake_cfg["use_embeddings"] = use_embeddings
+        from medassist.diagnosis.intake import Intake, IntakeSettings
+
+        return cls(kb, cfg, intake=Intake(kb, IntakeSettings(**intake_cfg)), neural=model)
+
+    @property
+    def intake(self):  # noqa: ANN201
+        if self._intake is None:
+            from medassist.diagnosis.intake import Intake, IntakeSettings
+
+            self._intake = Intake(self.kb, IntakeSettings(**self.config.intake))
+        return self._intake
+
+    def _align_neural(self) -> None:
+        labels = list(self.neural.labels)
+        pos = {lab: i for i, lab in enumerate(labels)}
+        self._neural_index = np.array([pos.get(c, -1) for c in self.reasoner.condition_ids])
+
+    # ------------------------------------------------------------------ consultation flow
+    def start(self, text: str, age: float | None = None, sex: str | None = None) -> Consultation:
+        if text is None:
+            text = ""
+        if len(text) > self.config.max_chars:
+            raise InputError(ErrorCode.E402, length=len(text), limit=self.config.max_chars)
+        age = check_age(age)
+        sex = normalise_sex(sex)
+        res = self.intake.extract(text) if text.strip() else None
+        case = Case()
+        consultation = Consultation(text, case)
+        if res is not None:
+            for obs in res.observations:
+                case.add(obs)
+            case.duration = res.duration.value if res.duration else None  # type: ignore[assignment]
+            case.onset = res.onset.value if res.onset else None  # type: ignore[assignment]
+            consultation.intake_warnings = res.warnings
+            consultation.ignored = res.ignored
+        case.age, consultation.age_source = (age, "given") if age is not None else (
+            (float(res.age.value), "text") if res and res.age else (None, None))  # type: ignore[arg-type]
+        case.sex, consultation.sex_source = (sex, "given") if sex is not None else (
+            (str(res.sex.value), "text") if res and res.sex else (None, None))
+        if self.neural is not None and case.observations:
+            probs = self.neural.predict_proba([text])[0]
+            consultation.neural = {lab: float(p) for lab, p in zip(self.neural.labels, probs, strict=True) if p >= 1e-4}
+        return consultation
+
+    def answer(self, consultation: Consultation, finding: str, answer: str | bool | None) -> None:
+        if finding not in self.kb.findings:
+            raise InputError(ErrorCode.E303, finding=finding)
+        if isinstance(answer, str):
+            key = answer.strip().lower().replace("’", "'")
+            if key not in ANSWERS:
+                raise InputError(ErrorCode.E406, answer=answer)
+            value = ANSWERS[key]
+        else:
+            value = answer
+        consultation.case.asked.add(finding)
+        consultation.answers.append({"finding": finding, "answer": {True: "yes", False: "no", None: "dont_know"}[value]})
+        if value is not None:
+            consultation.case.add(Observation(finding, bool(value), "answer"))
+
+    def posterior(self, consultation: Consultation) -> np.ndarray:
+        case = self.reasoner.expand(consultation.case)
+        post = self.reasoner.posterior(case, expanded=True)
+        if consultation.neural and self._neural_index is not None and self.config.ensemble.neural_weight > 0:
+            w = self.config.ensemble.neural_weight
+            pn = np.array([consultation.neural.get(c, 1e-4) for c in self.reasoner.condition_ids])
+            pn = np.clip(pn, 1e-4, 1.0)
+            covered = post[:-1] * pn**w
+            if covered.sum() > 0:
+                post = np.append(covered / covered.sum() * (1 - post[-1]), post[-1])
+        return post
+
+    def assess(self, consultation: Consultation) -> dict[str, Any]:
+        case = self.reasoner.expand(consultation.case)
+        kb = self.kb
+        findings = [
+            {"id": o.id, "name": kb.findings[o.id].name, "present": o.present, "source": o.source,
+             "span": {"start": o.start, "end": o.end, "text": o.text} if o.start is not None else None,
+             **({"score": o.score} if o.source == "embedding" else {})}
+            for o in sorted(consultation.case.observations.values(), key=lambda o: (o.start is None, o.start or 0, o.id))
+        ]
+        result: dict[str, Any] = {
+            "triage": None, "red_flags": [], "findings": findings, "differential": [], "next_question": None,
+            "not_covered_probability": None, "age": case.age, "sex": case.sex, "duration": case.duration,
+            "onset": case.onset, "answers": consultation.answers, "ignored": consultation.ignored,
+            "warnings": list(consultation.intake_warnings), "message": "", "disclaimer": DISCLAIMER,
+            "knowledge_base_version": kb.version,
+        }
+        post = self.posterior(consultation)
+        tri = triage(self.reasoner, case, post, self.triage_settings)
+        result["triage"] = tri.to_dict()
+        result["red_flags"] = tri.red_flags
+        if not case.observations:
+            result["message"] = ("I could not find symptoms in this text. Please describe what you feel in a sentence or two "
+                                 "(for example: 'sore throat and fever for 2 days').")
+            return result
+        order = np.argsort(-post[:-1])
+        diff = []
+        for i in order[: self.config.top_n]:
+            p = float(post[i])
+            if p < self.config.min_probability and diff:
+                break
+            cid = self.reasoner.condition_ids[i]
+            cond = kb.conditions[cid]
+            pro, con = self.reasoner.evidence(case, cid)
+            diff.append({
+                "condition": cid, "name": cond.name, "icd10": cond.icd10, "probability": round(p, 4),
+                "evidence_for": pro, "evidence_against": con, "triage": cond.triage, "specialty": cond.specialty,
+                "next_steps": cond.next_steps, "sources": [s.model_dump(exclude_none=True) for s in cond.sources],
+            })
+        result["differential"] = diff
+        result["not_covered_probability"] = round(float(post[-1]), 4)
+        q = next_question(self.reasoner, case, post, self.interview_settings)
+        result["next_question"] = q.to_dict() if q else None
+        result["interview_done"] = q is None
+        result["stop_reason"] = should_stop(post, case, self.interview_settings) or (None if q else "no informative question left")
+        top = diff[0]["probability"] if diff else 0.0
+        if tri.red_flags:
+            result["message"] = "Warning signs found: follow the urgent advice above first."
+        elif post[-1] >= self.config.uncertain_other:
+            result["message"] = ("What you describe may not be covered by what I know; I am uncertain. "
+                                 "Please see a clinician.")
+        elif top < self.config.uncertain_top:
+            result["message"] = ("Several conditions fit what you describe and I am not confident about any of them. "
+                                 "Answering the questions helps; a clinician should assess you.")
+        else:
+            result["message"] = "These are possibilities to discuss with a clinician, not a diagnosis."
+        return result
+
+    def consult(self, text: str, age: float | None = None, sex: str | None = None) -> dict[str, Any]:
+        return self.assess(self.start(text, age, sex))

@@ -1,0 +1,382 @@
+"""Free-text intake: findings, age, sex, duration and onset from a patient's own words.
+
+Three ways to recognise a finding, from most to least precise:
+
+1. the knowledge-base lexicon (every finding's name, lay phrasings and clinical synonyms), matched on
+   normalised tokens: lower case, apostrophes dropped, light stemming ("coughing" = "cough"), filler
+   words ignored ("pain in my chest" = "pain in chest");
+2. the same lexicon after spelling correction of unknown words (rapidfuzz, "diarhea" -> "diarrhoea");
+3. embedding similarity (bundled MiniLM) between each clause that the lexicon did not explain and
+   every lexicon phrase, for phrasings the lexicon misses ("I threw up twice").
+
+Negation, uncertainty, history, hypotheticals and other people are read by the same ConText rules
+as clinical notes (``medassist.nlp.assertion``): "no fever", "I don't have chest pain" become absent
+findings; "my dad had a heart attack" is about someone else (unless the finding is itself a family
+history); "if the pain comes back" is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medassist.diagnosis.demographics import Value, extract_age, extract_duration, extract_onset, extract_sex
+from medassist.diagnosis.reasoner import Observation
+from medassist.doc import Entity, Note
+from medassist.knowledge.kb import KnowledgeBase
+
+ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "finding_phrases.npz"
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# words that carry no meaning for matching (negations are NOT here: ConText reads them separately)
+FILLER = frozenset(
+    ["a", "an", "the", "my", "me", "i", "im", "ive", "id", "its", "it", "is", "am", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "got", "get", "gets", "getting", "feel", "feels", "feeling", "felt", "really", "very", "so", "quite", "bit", "little", "some", "of", "in", "on", "at", "to", "from", "for", "with", "this", "that", "these", "those", "there", "here", "just", "kind", "sort", "like", "also", "too", "keep", "keeps", "kept", "and", "or"]
+)
+_ENGLISH = frozenset(["i", "my", "the", "and", "is", "have", "a", "to", "it", "in", "of", "with", "for", "been", "no", "not", "me", "am", "pain", "had", "since"])
+
+
+def stem(word: str) -> str:
+    w = word.lower().replace("'", "").replace("’", "")
+    if len(w) <= 3 or w.isdigit():
+        return w
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            if suffix == "s" and w.endswith(("ss", "us", "is")):
+                return w
+            if suffix == "es" and not w.endswith(("sses", "xes", "ches", "shes", "zes")):
+                continue
+            w = w[: len(w) - len(suffix)] + repl
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":  # stopp -> stop, throbb -> throb
+        w = w[:-1]
+    return w
+
+
+def norm_tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stem) for every meaningful token; filler words are dropped."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        low = m.group().lower().replace("’", "'")
+        if low.replace("'", "") in FILLER:
+            continue
+        out.append((m.start(), m.end(), stem(low)))
+    return out
+
+
+def _raw(word: str) -> str:
+    return word.lower().replace("'", "").replace("’", "")
+
+
+@dataclass
+class Phrase:
+    finding: str
+    text: str
+    kind: str  # name | lay | clinical
+
+
+class PhraseTrie:
+    def __init__(self) -> None:
+        self.root: dict[str, Any] = {}
+        self.vocab: set[str] = set()
+
+    def add(self, stems: tuple[str, ...], finding: str, *, upper_only: bool = False, exact: str | None = None) -> None:
+        """Add a phrase.
+
+        ``upper_only`` phrases (short abbreviations: "CP", "BED") match only in capitals.  ``exact``: a
+        one-word phrase matches that word (or its plural) only, never another word with the same stem
+        ("boil" is not "boiling", "the runs" is not "running").
+        """
+        if not stems:
+            return
+        node = self.root
+        for s in stems:
+            node = node.setdefault(s, {})
+            self.vocab.add(s)
+        if exact is not None:
+            node.setdefault("\2", {}).setdefault(exact, finding)
+            node["\2"].setdefault(exact + "s", finding)
+            node["\2"].setdefault(exact + "es", finding)
+            return
+        key = "\1" if upper_only else "\0"
+        node.setdefault(key, finding)  # the first finding to claim a phrase keeps it
+
+    def match(self, toks: list[tuple[int, int, str]], text: str = "", corrected: dict[int, str] | None = None) -> list[tuple[int, int, str, int, int]]:
+        """Longest non-overlapping matches: (char_start, char_end, finding, first_tok, last_tok).
+
+        ``corrected`` maps token start offsets to the lexicon word a misspelling was corrected to."""
+        corrected = corrected or {}
+        out = []
+        i = 0
+        while i < len(toks):
+            node = self.root.get(toks[i][2])
+            best = None
+            j = i
+            while node is not None:
+                if "\0" in node:
+                    best = (j, node["\0"])
+                elif "\1" in node and text[toks[i][0]:toks[j][1]].isupper():
+                    best = (j, node["\1"])
+                elif "\2" in node and i == j and (corrected.get(toks[i][0]) or _raw(text[toks[i][0]:toks[i][1]])) in node["\2"]:
+                    best = (j, node["\2"][corrected.get(toks[i][0]) or _raw(text[toks[i][0]:toks[i][1]])])
+                j += 1
+                if j >= len(toks):
+                    break
+                node = node.get(toks[j][2])
+            if best is None:
+                i += 1
+            else:
+                out.append((toks[i][0], toks[best[0]][1], best[1], i, best[0]))
+                i = best[0] + 1
+        return out
+
+
+@dataclass
+class IntakeResult:
+    observations: list[Observation]
+    age: Value | None = None
+    sex: Value | None = None
+    duration: Value | None = None
+    onset: Value | None = None
+    warnings: list[str] = field(default_factory=list)
+    ignored: list[dict[str, Any]] = field(default_factory=list)  # findings about others / hypothetical
+
+
+@dataclass
+class IntakeSettings:
+    use_embeddings: bool = True
+    similarity: float = 0.76  # cosine at which an embedding match is accepted on its own
+    similarity_overlap: float = 0.64  # ... and the lower cosine accepted when clause and phrase share a word
+    parent_margin: float = 0.04  # prefer the generic parent when the specific finding wins by less than this
+    fuzzy_score: float = 88.0  # rapidfuzz ratio to correct an unknown word to a lexicon word
+    max_chars: int = 20_000
+
+
+class Intake:
+    def __init__(self, kb: KnowledgeBase, settings: IntakeSettings | None = None) -> None:
+        from medassist.nlp.assertion import make_assertion
+
+        self.kb = kb
+        self.settings = settings or IntakeSettings()
+        self.trie = PhraseTrie()
+        self.phrases: list[Phrase] = []
+        # specific findings first, so a phrase shared with a generic parent goes to the specific one
+        self.abbreviations: dict[str, str] = dict(ABBREVIATIONS)
+        for fid in sorted(kb.findings, key=lambda f: (-f.count("_"), f)):
+            f = kb.findings[fid]
+            for kind, items in (("name", [f.name]), ("lay", f.lay), ("clinical", f.clinical)):
+                for text in items:
+                    content = norm_tokens(text)
+                    stems = tuple(s for _, _, s in content)
+                    short_caps = kind == "clinical" and text.isupper() and len(re.sub(r"\W", "", text)) <= 4
+                    exact = None
+                    if len(content) == 1 and not short_caps:
+                        word = _raw(text[content[0][0]:content[0][1]])
+                        exact = word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 4 else word
+                    self.trie.add(stems, fid, upper_only=short_caps, exact=exact)
+                    self.phrases.append(Phrase(fid, text, kind))
+                    if short_caps:
+                        self.abbreviations.setdefault(text, f.name.lower())
+        self.vocab_list = sorted(w for w in self.trie.vocab if len(w) >= 5)
+        self.assertion = make_assertion()
+        self._phrase_emb: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _correct(self, toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]], dict[int, str]]:
+        """Tokens with misspelt words replaced by the nearest lexicon word, and {offset: corrected word}."""
+        from rapidfuzz import fuzz, process
+
+        out = []
+        corrected: dict[int, str] = {}
+        for a, b, s in toks:
+            if len(s) >= 5 and s not in self.trie.vocab and not s.isdigit():
+                hit = process.extractOne(s, self.vocab_list, scorer=fuzz.ratio, score_cutoff=self.settings.fuzzy_score)
+                if hit:
+                    s = hit[0]
+                    corrected[a] = s  # a corrected word counts as the exact lexicon word
+            out.append((a, b, s))
+        return out, corrected
+
+    def phrase_embeddings(self) -> np.ndarray:
+        if self._phrase_emb is None:
+            from medassist.models.embed import embed_phrases
+
+            self._phrase_emb = embed_phrases([p.text for p in self.phrases], shipped=ARTIFACT)
+        return self._phrase_emb
+
+    def _expand(self, s: str) -> str:
+        """Spell out clinical abbreviations so the embedding model sees words ("L arm" -> "left arm")."""
+        return re.sub(r"(?<![\w/])[A-Za-z][A-Za-z/]{0,4}(?![\w/])",
+                      lambda m: self.abbreviations.get(m.group(), self.abbreviations.get(m.group().lower(), m.group())), s)
+
+    @staticmethod
+    def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Clauses of a sentence, split at punctuation and conjunctions; a fragment with fewer than two
+        content words ("red", "any gunk") stays joined to the clause before it."""
+        pieces = []
+        pos = start
+        for m in re.finditer(r"[,;:.!?()]|\b(?:and|but|also|plus|then|with|while|although)\b", text[start:end], re.I):
+            a, b = start + m.start(), start + m.end()
+            if a > pos:
+                pieces.append((pos, a))
+            pos = b if text[a] in ",;:.!?()" else a
+        if pos < end:
+            pieces.append((pos, end))
+        out: list[tuple[int, int]] = []
+        for a, b in pieces:
+            if not text[a:b].strip():
+                continue
+            if out and len(norm_tokens(text[a:b])) < 2 and text[out[-1][1]:a].strip() not in ".!?":
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        return out
+
+    # ------------------------------------------------------------------ main entry
+    def extract(self, text: str) -> IntakeResult:
+        from medassist.nlp.sentences import split_sentences
+
+        text = text[: self.settings.max_chars]
+        result = IntakeResult([])
+        result.age, result.sex = extract_age(text), extract_sex(text)
+        result.duration, result.onset = extract_duration(text), extract_onset(text)
+        words = [m.group().lower() for m in _TOKEN.finditer(text)]
+        if len(words) >= 6 and sum(w in _ENGLISH for w in words) / len(words) < 0.05:
+            result.warnings.append("This does not look like English; MedAssist reads English only.")
+        sentences = split_sentences(text) or [(0, len(text))]
+        toks, corrected = self._correct(norm_tokens(text))
+        ents: list[Entity] = []
+        covered: list[tuple[int, int]] = []
+        for a, b, fid, _, _ in self.trie.match(toks, text, corrected):
+            ents.append(Entity(a, b, "finding", text[a:b], 1.0, "lexicon", attributes={"finding": fid}))
+            covered.append((a, b))
+        if self.settings.use_embeddings:
+            ents.extend(self._embedding_matches(text, sentences, covered))
+        note = Note(text=text, sentences=sentences, entities=ents)
+        self.assertion(note)
+        about_child = bool(_SUBJECT_CHILD.search(text))
+        seen: dict[str, Observation] = {}
+        for ent in note.entities:
+            fid = ent.attributes["finding"]
+            kind = self.kb.findings[fid].kind
+            about_family = "family" in fid
+            if ent.family and about_child and _only_child_cues(ent.assertion_cues):
+                ent.family = False  # "my daughter has a fever": the daughter is the patient, not a relative
+            if ent.hypothetical or (ent.family and not about_family) or (ent.historical and kind == "symptom" and not ent.negated):
+                result.ignored.append({"finding": fid, "text": ent.text, "start": ent.start, "end": ent.end,
+                                       "reason": "hypothetical" if ent.hypothetical else "about someone else" if ent.family else "in the past"})
+                continue
+            obs = Observation(fid, not ent.negated, "text" if ent.source == "lexicon" else "embedding",
+                              ent.start, ent.end, ent.text, ent.score)
+            old = seen.get(fid)
+            # an explicit lexicon match beats an embedding one; otherwise the first statement wins
+            if old is None or (old.source == "embedding" and obs.source == "text"):
+                seen[fid] = obs
+        result.observations = sorted(seen.values(), key=lambda o: o.start or 0)
+        return result
+
+    def _embedding_matches(self, text: str, sentences: list[tuple[int, int]], covered: list[tuple[int, int]]) -> list[Entity]:
+        from medassist.models.embed import shared_embedder
+
+        clauses = []
+        for s, e in sentences:
+            for a, b in self._clauses(text, s, e):
+                content = norm_tokens(text[a:b])
+                uncovered = [t for t in content if not any(x <= a + t[0] < y for x, y in covered)]
+                if len(uncovered) >= 1 and len(content) <= 14:
+                    # trim leading negation/pronoun words so "I don't have a sore throat" embeds as its content
+                    clauses.append((a, b))
+        if not clauses:
+            return []
+        # the query is the clause without its leading cue words ("I don't have", "no"); the entity
+        # span starts after them too, so the ConText rules still see the cue and negate the finding
+        spans, queries = [], []
+        for a, b in clauses:
+            a2 = a + _cue_prefix_length(text[a:b])
+            while a2 < b and not text[a2].isalnum():
+                a2 += 1
+            while b > a2 and not text[b - 1].isalnum():
+                b -= 1
+            q = self._expand(text[a2:b])
+            if len(norm_tokens(q)) >= 1 and len(q) >= 3:
+                spans.append((a2, b))
+                queries.append(q)
+        if not queries:
+            return []
+        q_emb = shared_embedder().encode(queries)
+        sims = q_emb @ self.phrase_embeddings().T
+        out = []
+        s = self.settings
+        for row, (a, b), q in zip(sims, spans, queries, strict=True):
+            best = self._best_finding(row, q)
+            if best is None:
+                continue
+            fid, score, phrase = best
+            out.append(Entity(a, b, "finding", text[a:b], round(score, 3), "embedding",
+                              attributes={"finding": fid, "matched_phrase": phrase}))
+        return out
+
+    def _best_finding(self, row: np.ndarray, query: str) -> tuple[str, float, str] | None:
+        s = self.settings
+        by_finding: dict[str, tuple[float, int]] = {}
+        for j in np.argsort(-row)[:20]:
+            fid = self.phrases[j].finding
+            if fid not in by_finding:
+                by_finding[fid] = (float(row[j]), int(j))
+        q_stems = {t for _, _, t in norm_tokens(query)}
+        ranked = sorted(by_finding.items(), key=lambda kv: -kv[1][0])
+        for fid, (score, j) in ranked[:3]:
+            phrase = self.phrases[j].text
+            ok = score >= s.similarity or (
+                score >= s.similarity_overlap and q_stems & {t for _, _, t in norm_tokens(phrase)}
+            )
+            if not ok:
+                continue
+            # a specific finding that barely beats its own generic parent is not specific evidence
+            for anc in _ancestors(fid, self.kb):
+                if anc in by_finding and score - by_finding[anc][0] < s.parent_margin:
+                    fid, (score, j) = anc, by_finding[anc]
+                    break
+            return fid, score, self.phrases[j].text
+        return None
+
+
+# a parent writing about their child: the child is the patient
+_CHILD_WORDS = ("son", "daughter", "baby", "child", "kid", "boy", "girl", "toddler", "infant", "newborn")
+_SUBJECT_CHILD = re.compile(
+    r"\b(?:my|our)\s+(?:\d+[- ]?(?:day|week|month|year|yr)s?[- ]old\s+|little\s+|eldest\s+|youngest\s+)?"
+    r"(?:son|daughter|baby|child|kid|boy|girl|toddler|infant|newborn)\b", re.I)
+
+
+def _only_child_cues(cues: list[str]) -> bool:
+    family = [c.split(":", 1)[1] for c in cues if c.startswith("family:")]
+    return bool(family) and all(any(w in cue.split() for w in _CHILD_WORDS) for cue in family)
+
+
+def _ancestors(fid: str, kb: KnowledgeBase) -> list[str]:
+    parts = fid.split("_")
+    return [a for a in ("_".join(parts[:k]) for k in range(len(parts) - 1, 0, -1)) if a in kb.findings]
+
+
+def _cue_prefix_length(s: str) -> int:
+    """Length of the leading cue words of a clause ("I don't have a ", "no ", "also ")."""
+    rest = s
+    while True:
+        m = _CUES.match(rest)
+        if not m or not m.group(0):
+            return len(s) - len(rest)
+        rest = rest[m.end():]
+
+
+# shorthand of clinical registers (the knowledge base adds its own capitalised abbreviations: CP, SOB ...)
+ABBREVIATIONS = {
+    "L": "left", "R": "right", "b/l": "bilateral", "bilat": "bilateral", "abd": "abdominal", "hx": "history",
+    "c/o": "complaining of", "w/": "with", "w/o": "without", "pt": "patient", "sx": "symptoms", "yo": "year old",
+    "y/o": "year old", "h/o": "history of", "x": "for", "wks": "weeks", "hrs": "hours", "resp": "breathing",
+    "temp": "temperature", "sob": "short of breath", "n/v": "nausea and vomiting", "abdo": "abdominal",
+}
+
+_CUES = re.compile(r"^\s*(?:(?:i|we|he|she|they)\s+)?(?:(?:do|does|did|have|has)\s*n[o']?t|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|no|not|never|without|denies|also|and|but|plus|then|i'?ve|i'?m|i\s+am|i\s+have|got|had|has|have)\b\s*", re.I)
