@@ -1,0 +1,389 @@
+"""The clinical term lexicon and its token-trie matcher.
+
+Terms come from four places, in this order of precedence when one surface form has several labels
+(the concepts of all of them are kept on the entity):
+
+1. the knowledge base conditions (label ``problem``, concepts ``medassist-kb`` + ``icd10cm``) and our
+   problem list ``data/problems.tsv`` (``problem``, ``icd10cm``);
+2. drugs: ``medassist.drugs`` (generic names, other names, brands, misspellings, classes) when it loads,
+   and our fallback ``data/drugs.tsv`` (``drug``, ``medassist-drug``);
+3. the knowledge base findings (name, lay and clinical phrasings; ``finding``, ``medassist-kb``) and our
+   fallback ``data/findings.tsv``;
+4. ``data/tests.tsv`` (``test``), ``data/procedures.tsv`` (``procedure``), ``data/allergens.tsv``
+   (``allergy``) and ``data/anatomy.tsv`` (``anatomy``).
+
+Matching is on tokens (runs of letters, numbers, single symbols), case-insensitive, longest match first,
+left to right, and only at word boundaries ("DM" is not found inside "T2DMX").  Hyphens are ignored on
+both sides ("a-fib" = "a fib").  Short abbreviations are case-sensitive so that common words do not
+match: a term of one or two letters matches only in capitals ("MI", "MS"), a term of three or four
+letters only when it starts with a capital ("CAD", "Hgb"), unless it is an ordinary word listed in
+``ORDINARY_SHORT_WORDS`` or an anatomy term.  A plural ``s`` on the last word is accepted.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medassist.errors import ConfigError, ErrorCode
+from medassist.nlp._text import DATA_DIR, iter_data_lines, term_tokens, tokens
+
+log = logging.getLogger(__name__)
+
+LABELS = ("problem", "finding", "drug", "test", "procedure", "anatomy", "allergy")
+LABEL_RANK = {"problem": 0, "drug": 1, "finding": 2, "test": 3, "procedure": 4, "allergy": 5, "anatomy": 6}
+ORDINARY_SHORT_WORDS = frozenset(
+    [
+        "flu",
+        "gout",
+        "rash",
+        "pain",
+        "acne",
+        "cyst",
+        "wart",
+        "itch",
+        "ache",
+        "echo",
+        "iron",
+        "soy",
+        "egg",
+        "eggs",
+        "milk",
+        "cats",
+        "copd",
+        "chf",
+        "htn",
+        "gerd",
+        "cabg",
+        "ekg",
+        "ecg",
+        "cbc",
+        "bmp",
+        "cmp",
+        "mri",
+        "cxr",
+        "afib",
+        "t2dm",
+        "lfts",
+        "cva",
+        "dvt",
+        "tia",
+        "uti",
+        "hiv",
+        "sle",
+        "ards",
+        "dka",
+        "esrd",
+        "ckd",
+        "bph",
+        "ibs",
+        "adhd",
+        "ptsd",
+        "cad",
+        "nstemi",
+        "stemi",
+        "hctz",
+        "kcl",
+        "asa",
+        "tsh",
+        "inr",
+        "egd",
+        "ercp",
+        "orif",
+        "picc",
+    ]
+)
+_END = "\0"
+
+
+@dataclass
+class TermInfo:
+    label: str
+    canonical: str
+    concepts: list[tuple[str, str, str]] = field(default_factory=list)  # (system, code, display)
+    source: str = "builtin"
+    case: int = 0  # 0: any case; 1: must start with a capital; 2: must be all capitals
+    rank: int | None = None  # precedence when one surface form has several labels (default: LABEL_RANK)
+
+    @property
+    def precedence(self) -> int:
+        return self.rank if self.rank is not None else LABEL_RANK.get(self.label, 9)
+
+
+@dataclass
+class Match:
+    start: int
+    end: int
+    info: TermInfo
+
+
+def _case_rule(term: str, label: str) -> int:
+    if label == "anatomy" or " " in term.strip() or not term.isalpha():
+        return 0
+    low = term.lower()
+    if low in ORDINARY_SHORT_WORDS:
+        return 0
+    if len(low) <= 2:
+        return 2
+    if len(low) <= 4:
+        return 1
+    return 0
+
+
+class Lexicon:
+    """A token trie of terms -> :class:`TermInfo`."""
+
+    def __init__(self) -> None:
+        self.trie: dict[str, Any] = {}
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def add(self, term: str, info: TermInfo, plural: bool = True) -> None:
+        toks = tuple(t for t in term_tokens(term) if t != "-")
+        if not toks:
+            return
+        self._insert(toks, info)
+        last = toks[-1]
+        if plural and last.isalpha() and len(last) >= 4 and not last.endswith("s"):
+            self._insert((*toks[:-1], last + "s"), info)
+            if last.endswith(("y",)) and not last.endswith(("ay", "ey", "oy")):
+                self._insert((*toks[:-1], last[:-1] + "ies"), info)
+
+    def _insert(self, toks: tuple[str, ...], info: TermInfo) -> None:
+        node = self.trie
+        for t in toks:
+            node = node.setdefault(t, {})
+        existing: TermInfo | None = node.get(_END)
+        if existing is None:
+            node[_END] = info
+            self.size += 1
+            self._hash.update(
+                ("\x1f".join(toks) + "\x1e" + info.label + "\x1e" + info.canonical + "\n").encode()
+            )
+            return
+        # one surface form, several sources: keep the highest-precedence label, pool the concepts
+        if info.precedence < existing.precedence:
+            info.concepts = info.concepts + [c for c in existing.concepts if c not in info.concepts]
+            info.case = min(info.case, existing.case)
+            node[_END] = info
+        else:
+            existing.concepts.extend(c for c in info.concepts if c not in existing.concepts)
+            existing.case = min(existing.case, info.case)
+
+    @property
+    def digest(self) -> str:
+        return self._hash.copy().hexdigest()[:16]
+
+    def vocabulary(self) -> set[str]:
+        """Every token used by a term (for other components' 'is this a clinical word' checks)."""
+        out: set[str] = set()
+        stack = [self.trie]
+        while stack:
+            node = stack.pop()
+            for k, v in node.items():
+                if k != _END:
+                    out.add(k)
+                    stack.append(v)
+        return out
+
+    def terms(self) -> Iterable[tuple[str, TermInfo]]:
+        stack: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), self.trie)]
+        while stack:
+            path, node = stack.pop()
+            for k, v in node.items():
+                if k == _END:
+                    yield " ".join(path), v
+                else:
+                    stack.append(((*path, k), v))
+
+    def match(self, text: str, max_rank: int | None = None) -> list[Match]:
+        """Longest matches, left to right; ``max_rank`` ignores entries of that precedence or lower."""
+        toks = [t for t in tokens(text) if t[2] != "-"]
+        out: list[Match] = []
+        n = len(toks)
+        i = 0
+        trie = self.trie
+        while i < n:
+            node = trie.get(toks[i][2])
+            if node is None:
+                i += 1
+                continue
+            start = toks[i][0]
+            if start > 0 and text[start - 1].isalnum() and toks[i][2][0].isalnum():
+                i += 1
+                continue
+            best: tuple[int, TermInfo] | None = None
+            j = i
+            while node is not None:
+                info = node.get(_END)
+                if info is not None and (max_rank is None or info.precedence < max_rank):
+                    end = toks[j][1]
+                    if (
+                        end >= len(text) or not (text[end].isalnum() and text[end - 1].isalnum())
+                    ) and self._case_ok(text, start, end, info.case):
+                        best = (j, info)
+                j += 1
+                if j >= n:
+                    break
+                node = node.get(toks[j][2])
+            if best is None:
+                i += 1
+                continue
+            j, info = best
+            out.append(Match(start, toks[j][1], info))
+            i = j + 1
+        return out
+
+    @staticmethod
+    def _case_ok(text: str, start: int, end: int, rule: int) -> bool:
+        if rule == 0:
+            return True
+        surface = text[start:end]
+        if rule == 2:
+            return surface.isupper()
+        return surface[:1].isupper()
+
+
+# -------------------------------------------------------------------------------------------- building
+def _read_tsv(path: Path, min_fields: int) -> list[list[str]]:
+    rows = []
+    try:
+        for lineno, fields in iter_data_lines(path):
+            if len(fields) < min_fields or not fields[0]:
+                raise ConfigError(
+                    ErrorCode.E510,
+                    path=path,
+                    detail=f"line {lineno}: expected {min_fields} tab-separated fields",
+                )
+            rows.append(fields)
+    except OSError as exc:
+        raise ConfigError(ErrorCode.E510, path=path, detail=exc.strerror or "cannot read") from exc
+    return rows
+
+
+def _kb_terms(lex: Lexicon, kb_path: str | None) -> int:
+    """Add the knowledge-base conditions and findings; 0 if the knowledge base is absent or invalid."""
+    try:
+        from medassist.knowledge import KnowledgeBase
+
+        kb = KnowledgeBase.load(kb_path, check=False)
+    except Exception as exc:  # the KB is written concurrently and may be incomplete: work without it
+        log.info("entity lexicon: knowledge base not used (%s)", type(exc).__name__)
+        return 0
+    n = 0
+    for cond in kb.conditions.values():
+        concepts = [("medassist-kb", cond.id, cond.name)]
+        if getattr(cond, "icd10", None):
+            concepts.append(("icd10cm", cond.icd10, cond.name))
+        for term in {cond.name, *([cond.lay_name] if cond.lay_name else [])}:
+            lex.add(term, TermInfo("problem", cond.name, list(concepts), "kb", _case_rule(term, "problem")))
+            n += 1
+    for f in kb.findings.values():
+        concepts = [("medassist-kb", f.id, f.name)]
+        # history / risk-factor findings ("known heart disease": "CABG") rank below tests and procedures
+        rank = 5 if getattr(f, "kind", "") in ("history", "risk_factor", "exposure") else None
+        for term in {f.name, *f.lay, *f.clinical}:
+            lex.add(
+                term, TermInfo("finding", f.name, list(concepts), "kb", _case_rule(term, "finding"), rank)
+            )
+            n += 1
+    return n
+
+
+def _drug_terms(lex: Lexicon) -> int:
+    """Add drugs from ``medassist.drugs`` when it is there; 0 otherwise."""
+    try:
+        from medassist.drugs.data import get_db
+
+        db = get_db()
+        drugs = dict(db.drugs)
+        classes = dict(getattr(db, "classes", {}) or {})
+    except Exception as exc:  # written concurrently: fall back to our own list
+        log.info("entity lexicon: medassist.drugs not used (%s)", type(exc).__name__)
+        return 0
+    n = 0
+    for drug_id, drug in drugs.items():
+        name = str(getattr(drug, "name", drug_id))
+        concepts = [("medassist-drug", str(drug_id), name)]
+        rxcui = getattr(drug, "rxcui", None)
+        if rxcui:
+            concepts.append(("rxnorm", str(rxcui), name))
+        brands = getattr(drug, "brands", None)
+        names = {name, *getattr(drug, "other_names", []), *getattr(drug, "misspellings", [])}
+        if brands is not None:
+            names.update(getattr(brands, "us", []) or [])
+            names.update(getattr(brands, "uk", []) or [])
+        for term in names:
+            if isinstance(term, str) and len(term) >= 3:
+                lex.add(term, TermInfo("drug", name, list(concepts), "drugs", _case_rule(term, "drug")))
+                n += 1
+    for class_id, cls in classes.items():
+        cname = str(getattr(cls, "name", class_id))
+        lex.add(
+            cname,
+            TermInfo("drug", cname, [("medassist-drug-class", str(class_id), cname)], "drugs"),
+            plural=True,
+        )
+        n += 1
+    return n
+
+
+def _builtin_terms(lex: Lexicon, data_dir: Path) -> int:
+    n = 0
+    for fields in _read_tsv(data_dir / "problems.tsv", 3):
+        term, canonical, code = fields[:3]
+        lex.add(
+            term,
+            TermInfo(
+                "problem", canonical, [("icd10cm", code, canonical)], "builtin", _case_rule(term, "problem")
+            ),
+        )
+        n += 1
+    drug_classes: set[str] = set()
+    for fields in _read_tsv(data_dir / "drugs.tsv", 2):
+        term, generic = fields[:2]
+        concepts = [("medassist-drug", generic.replace(" ", "_").replace("/", "_"), generic)]
+        lex.add(term, TermInfo("drug", generic, concepts, "builtin", _case_rule(term, "drug")))
+        if len(fields) > 2 and len(fields[2]) >= 5:
+            drug_classes.add(fields[2])
+        n += 1
+    for cname in sorted(drug_classes):
+        lex.add(
+            cname,
+            TermInfo("drug", cname, [("medassist-drug-class", cname.replace(" ", "_"), cname)], "builtin"),
+        )
+    for fname, label in (
+        ("findings.tsv", "finding"),
+        ("tests.tsv", "test"),
+        ("procedures.tsv", "procedure"),
+        ("allergens.tsv", "allergy"),
+        ("anatomy.tsv", "anatomy"),
+    ):
+        for fields in _read_tsv(data_dir / fname, 2):
+            term, canonical = fields[:2]
+            lex.add(term, TermInfo(label, canonical, [], "builtin", _case_rule(term, label)))
+            n += 1
+    return n
+
+
+@functools.lru_cache(maxsize=8)
+def build_lexicon(
+    use_kb: bool = True, use_drugs: bool = True, kb_path: str | None = None, data_dir: str | None = None
+) -> Lexicon:
+    """The merged lexicon (cached per argument set; the trie is read-only after building)."""
+    lex = Lexicon()
+    root = Path(data_dir) if data_dir else DATA_DIR
+    counts = {}
+    # knowledge-base conditions and problem list first (highest precedence), then drugs, findings, the rest
+    if use_kb:
+        counts["kb"] = _kb_terms(lex, kb_path)
+    if use_drugs:
+        counts["drugs"] = _drug_terms(lex)
+    counts["builtin"] = _builtin_terms(lex, root)
+    log.info("entity lexicon: %d entries %s", lex.size, counts)
+    return lex
