@@ -1,0 +1,76 @@
+"""Interaction extraction from text (with a tiny relation model) and the knowledge-graph export."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+from typer.testing import CliRunner
+
+from medassist.drugs.data import get_db
+from medassist.drugs.extract import InteractionExtractor, MentionFinder
+from medassist.errors import ConfigError
+from medassist.models import load_model
+
+TEXT = ("Concomitant use of warfarin and ibuprofen increases the risk of bleeding. "
+        "Clarithromycin raises simvastatin concentrations. Paracetamol is well tolerated.")
+
+
+def test_mentions_cover_generics_brands_and_classes():
+    finder = MentionFinder(get_db())
+    found = {(m.text.lower(), m.kind) for m in finder.find("Advil with Coumadin, or NSAIDs with warfarin.")}
+    assert ("advil", "drug") in found and ("coumadin", "drug") in found and ("warfarin", "drug") in found
+    assert any(kind == "class" for _, kind in found)
+
+
+def test_extract_pairs_within_sentences(tiny_relation_model):
+    ex = InteractionExtractor(load_model(tiny_relation_model), threshold=0.0)
+    ex.negative = "__keep_everything__"  # an untrained model: check the plumbing on every candidate
+    rels = ex.extract(TEXT, doc="d1")
+    assert rels, "two sentences with two drugs each must give candidates"
+    for r in rels:
+        assert r.doc == "d1" and r.type in {"effect", "mechanism", "advise", "none"}
+        for d in (r.drug1, r.drug2):
+            assert TEXT[d["start"]:d["end"]] == d["text"]
+        assert r.drug1["id"] != r.drug2["id"]
+        assert TEXT[r.sentence_start:r.sentence_start + len(r.sentence)] == r.sentence
+    assert not any("paracetamol" in (r.drug1["id"], r.drug2["id"]) for r in rels)  # alone in its sentence
+
+
+def test_extract_cli_writes_jsonl(tiny_relation_model, tmp_path):
+    from medassist.drugs.cli import app
+
+    src = tmp_path / "label.txt"
+    src.write_text(TEXT)
+    out = tmp_path / "rels.jsonl"
+    res = CliRunner().invoke(app, ["extract", str(src), "--model", str(tiny_relation_model), "--threshold", "0", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for line in out.read_text().splitlines():
+        assert {"sentence", "drug1", "drug2", "type", "score"} <= set(json.loads(line))
+
+
+def test_extract_without_a_model_says_how_to_get_one(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        InteractionExtractor.load(tmp_path)
+    assert "benchmarks/ddi.py" in str(exc.value)
+
+
+def test_graph_has_typed_edges_with_provenance(tmp_path):
+    from medassist.drugs.graph import build_graph, write_graph
+
+    rel = {"drug1": {"kind": "drug", "id": "warfarin"}, "drug2": {"kind": "drug", "id": "ibuprofen"}, "type": "effect",
+           "score": 0.9, "sentence": "Warfarin and ibuprofen increase bleeding.", "doc": "x"}
+    g = build_graph(extracted=[rel])
+    types = {d["type"] for _, _, d in g.edges(data=True)}
+    assert {"has_finding", "member_of", "interacts_with", "contraindicated_in", "allergy_to"} <= types
+    assert any(d["provenance"] == "extracted" for _, _, d in g.edges(data=True))
+    assert all(d["provenance"] in ("curated", "extracted") for _, _, d in g.edges(data=True))
+    # ibuprofen is an NSAID in the graph, and NSAIDs interact with anticoagulants
+    assert g.has_edge("drug:ibuprofen", "class:nsaid") or any(
+        d["type"] == "member_of" for _, v, d in g.out_edges("drug:ibuprofen", data=True))
+    path = write_graph(g, tmp_path / "kg.graphml")
+    again = nx.read_graphml(path)
+    assert again.number_of_nodes() == g.number_of_nodes()
+    data = json.loads(write_graph(g, tmp_path / "kg.json").read_text())
+    assert len(data["nodes"]) == g.number_of_nodes()
