@@ -1,0 +1,123 @@
+"""Consultation records: start, answer, finish and review, shared by the HTTP routes and the demo seeder.
+
+The interview state (``Consultation.to_state()``, which holds the patient's text) and the latest result
+(which quotes it) are stored encrypted; the clear columns hold only what the review queue sorts on.
+A red flag stops the interview: the patient is told to get urgent help, not asked more questions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medassist.diagnosis.engine import Consultation, DiagnosisEngine
+from medassist.service.db import ConsultationRecord, LabelledExample, Review, User, utcnow
+from medassist.service.resources import Resources
+from medassist.service.security import TextCipher
+
+TRIAGE_ORDER = {"emergency_ambulance": 0, "emergency": 1, "consultation_24h": 2, "consultation": 3, "self_care": 4}
+SEE_CLINICIAN = ("This is not a diagnosis. Please discuss it with a doctor, nurse or pharmacist, who can examine you; "
+                 "get urgent help if you feel very unwell or get worse.")
+
+
+def _finish_result(result: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The engine's result with the service's safety rules applied; and whether the interview is over."""
+    result = dict(result)
+    result["see_clinician"] = SEE_CLINICIAN
+    if result.get("red_flags"):
+        result["next_question"] = None
+        result["interview_done"] = True
+        result["stop_reason"] = "red flag: get urgent help now"
+    finished = bool(result.get("red_flags")) or result.get("next_question") is None
+    return result, finished
+
+
+def _apply(rec: ConsultationRecord, consultation: Consultation, result: dict[str, Any], cipher: TextCipher,
+           finished: bool) -> None:
+    rec.state_enc = cipher.encrypt_json(consultation.to_state())
+    rec.result_enc = cipher.encrypt_json(result)
+    rec.triage_level = (result.get("triage") or {}).get("level")
+    rec.red_flag = bool(result.get("red_flags"))
+    diff = result.get("differential") or []
+    rec.top_condition = diff[0]["condition"] if diff else None
+    rec.top_probability = diff[0]["probability"] if diff else None
+    rec.questions_answered = len(consultation.answers)
+    if finished and rec.status != "complete":
+        rec.status = "complete"
+        rec.review_status = "pending"
+    rec.updated_at = utcnow()
+
+
+def start(db: Session, res: Resources, cipher: TextCipher, user: User, text: str, age: float | None,
+          sex: str | None) -> tuple[ConsultationRecord, dict[str, Any]]:
+    engine: DiagnosisEngine = res.engine
+    with res.lock:
+        consultation = engine.start(text, age, sex)
+        result = engine.assess(consultation)
+    result, finished = _finish_result(result)
+    if not result.get("findings"):
+        finished = False  # nothing understood yet: the patient may describe again, nothing to review
+    rec = ConsultationRecord(patient_id=user.id, status="interview", review_status="none")
+    _apply(rec, consultation, result, cipher, finished)
+    db.add(rec)
+    db.flush()
+    return rec, result
+
+
+def answer(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRecord, finding: str,
+           reply: str) -> dict[str, Any]:
+    consultation = Consultation.from_state(cipher.decrypt_json(rec.state_enc))
+    with res.lock:
+        res.engine.answer(consultation, finding, reply)
+        result = res.engine.assess(consultation)
+    result, finished = _finish_result(result)
+    _apply(rec, consultation, result, cipher, finished)
+    return result
+
+
+def finish(rec: ConsultationRecord) -> None:
+    if rec.status != "complete":
+        rec.status = "complete"
+        rec.review_status = "pending"
+        rec.updated_at = utcnow()
+
+
+def review(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRecord, clinician: User, decision: str,
+           condition: str | None, comment: str | None) -> Review:
+    """Record a clinician's approval or amendment; an amendment is kept as a de-identified labelled example."""
+    item = Review(consultation_id=rec.id, clinician_id=clinician.id, decision=decision,
+                  condition_id=condition if decision == "amend" else rec.top_condition,
+                  comment_enc=cipher.encrypt(comment) if comment else None)
+    db.add(item)
+    db.flush()
+    rec.review_status = "amended" if decision == "amend" else "approved"
+    rec.updated_at = utcnow()
+    if decision == "amend" and condition:
+        text = cipher.decrypt_json(rec.state_enc)["text"]
+        note = res.deidentify(text)
+        db.add(LabelledExample(consultation_id=rec.id, review_id=item.id, label=condition,
+                               text_enc=cipher.encrypt(note.deid_text or "")))
+    return item
+
+
+def reviews_of(db: Session, cipher: TextCipher, kb: Any, consultation_id: str) -> list[dict[str, Any]]:
+    rows = db.scalars(select(Review).where(Review.consultation_id == consultation_id).order_by(Review.id))
+    return [review_out(r, cipher, kb) for r in rows]
+
+
+def review_out(r: Review, cipher: TextCipher, kb: Any) -> dict[str, Any]:
+    cond = kb.conditions.get(r.condition_id) if r.condition_id else None
+    return {"id": r.id, "consultation_id": r.consultation_id, "decision": r.decision, "condition": r.condition_id,
+            "condition_name": cond.name if cond else None,
+            "comment": cipher.decrypt(r.comment_enc) if r.comment_enc else None, "clinician_id": r.clinician_id,
+            "created_at": r.created_at}
+
+
+def summary(rec: ConsultationRecord, kb: Any) -> dict[str, Any]:
+    cond = kb.conditions.get(rec.top_condition) if rec.top_condition else None
+    return {"id": rec.id, "created_at": rec.created_at, "updated_at": rec.updated_at, "status": rec.status,
+            "triage_level": rec.triage_level, "red_flag": rec.red_flag, "top_condition": rec.top_condition,
+            "top_condition_name": cond.name if cond else None, "top_probability": rec.top_probability,
+            "questions_answered": rec.questions_answered, "review_status": rec.review_status}

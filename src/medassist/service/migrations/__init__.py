@@ -1,0 +1,1 @@
+"""Alembic migrations of the service database (run automatically at start-up by ``db.migrate``)."""

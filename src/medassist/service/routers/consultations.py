@@ -1,0 +1,107 @@
+"""Patient consultations: start from free text, answer the next question, finish, read, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy import select
+
+from medassist.service import consult
+from medassist.service.db import ConsultationRecord, User
+from medassist.service.deps import Context, CurrentUser, DbSession, ResourcesDep, audit
+from medassist.service.schemas import (
+    AnswerIn,
+    ConsultationCreate,
+    ConsultationOut,
+    ConsultationSummary,
+    Problem,
+)
+
+router = APIRouter(prefix="/v1/consultations", tags=["consultations"])
+NOT_FOUND = "no consultation with this id is visible to you"
+
+
+def load_for(db: DbSession, request: Request, user: User, consultation_id: str, *, write: bool = False) -> ConsultationRecord:
+    """The record if ``user`` may see it (its patient; clinicians and admins may read, not answer); else 404."""
+    rec = db.get(ConsultationRecord, consultation_id[:64])
+    allowed = rec is not None and (rec.patient_id == user.id or (not write and user.role in ("clinician", "admin")))
+    if not allowed:
+        audit(db, request, user, "update" if write else "read", "consultation", consultation_id[:64], outcome="denied")
+        db.commit()
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    assert rec is not None
+    return rec
+
+
+def full(rec: ConsultationRecord, ctx: Context, res: ResourcesDep, db: DbSession, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    state = ctx.cipher.decrypt_json(rec.state_enc)
+    result = result if result is not None else ctx.cipher.decrypt_json(rec.result_enc)
+    return {**consult.summary(rec, res.kb), "text": state["text"], "result": result,
+            "finished": rec.status == "complete", "reviews": consult.reviews_of(db, ctx.cipher, res.kb, rec.id)}
+
+
+@router.post("", response_model=ConsultationOut, status_code=status.HTTP_201_CREATED,
+             responses={422: {"model": Problem}})
+def start_consultation(request: Request, body: ConsultationCreate, user: CurrentUser, ctx: Context, res: ResourcesDep,
+                       db: DbSession) -> dict[str, Any]:
+    """Start a consultation from a description in the patient's own words (with age and sex)."""
+    rec, result = consult.start(db, res, ctx.cipher, user, body.text, body.age, body.sex)
+    audit(db, request, user, "create", "consultation", rec.id)
+    db.commit()
+    ctx.metrics.consultations.inc()
+    if rec.red_flag:
+        ctx.metrics.red_flags.inc()
+    return {**consult.summary(rec, res.kb), "text": body.text, "result": result, "finished": rec.status == "complete",
+            "reviews": []}
+
+
+@router.get("", response_model=list[ConsultationSummary])
+def list_consultations(request: Request, user: CurrentUser, res: ResourcesDep, db: DbSession, limit: int = 50,
+                       offset: int = 0) -> list[dict[str, Any]]:
+    """The caller's own consultations, newest first."""
+    rows = db.scalars(select(ConsultationRecord).where(ConsultationRecord.patient_id == user.id)
+                      .order_by(ConsultationRecord.created_at.desc())
+                      .limit(min(max(limit, 1), 200)).offset(max(offset, 0)))
+    out = [consult.summary(r, res.kb) for r in rows]
+    audit(db, request, user, "list", "consultation")
+    db.commit()
+    return out
+
+
+@router.get("/{consultation_id}", response_model=ConsultationOut, responses={404: {"model": Problem}})
+def read_consultation(request: Request, consultation_id: str, user: CurrentUser, ctx: Context, res: ResourcesDep,
+                      db: DbSession) -> dict[str, Any]:
+    """One consultation with its text, latest result and clinician reviews (its patient, clinicians, admins)."""
+    rec = load_for(db, request, user, consultation_id)
+    out = full(rec, ctx, res, db)
+    audit(db, request, user, "read", "consultation", rec.id)
+    db.commit()
+    return out
+
+
+@router.post("/{consultation_id}/answers", response_model=ConsultationOut,
+             responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}})
+def answer_question(request: Request, consultation_id: str, body: AnswerIn, user: CurrentUser, ctx: Context,
+                    res: ResourcesDep, db: DbSession) -> dict[str, Any]:
+    """Answer a question (yes, no or dont_know) and get the updated result and the next question."""
+    rec = load_for(db, request, user, consultation_id, write=True)
+    if rec.status == "complete":
+        raise HTTPException(status.HTTP_409_CONFLICT, "this consultation is finished; start a new one")
+    result = consult.answer(db, res, ctx.cipher, rec, body.finding, body.answer)
+    audit(db, request, user, "update", "consultation", rec.id)
+    db.commit()  # a concurrent change raises StaleDataError -> 409 (app.py)
+    if rec.red_flag:
+        ctx.metrics.red_flags.inc()
+    return full(rec, ctx, res, db, result)
+
+
+@router.post("/{consultation_id}/finish", response_model=ConsultationOut, responses={404: {"model": Problem}})
+def finish_consultation(request: Request, consultation_id: str, user: CurrentUser, ctx: Context, res: ResourcesDep,
+                        db: DbSession) -> dict[str, Any]:
+    """Stop the interview now and send the consultation to the clinicians' review queue."""
+    rec = load_for(db, request, user, consultation_id, write=True)
+    consult.finish(rec)
+    audit(db, request, user, "update", "consultation", rec.id)
+    db.commit()
+    return full(rec, ctx, res, db)

@@ -1,0 +1,102 @@
+"""Clinical notes: analysis (entities, assertions, codes, FHIR R4 Bundle) and de-identification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from medassist.service.db import NoteRecord
+from medassist.service.deps import ClinicianUser, Context, DbSession, Nlp, ResourcesDep, audit
+from medassist.service.schemas import DeidIn, DeidOut, NoteIn, NoteOut, Problem
+
+router = APIRouter(prefix="/v1/notes", tags=["notes"])
+
+
+def analyse(nlp: Any, res: ResourcesDep, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from medassist.nlp.fhir import build_bundle
+
+    with res.lock:
+        note = nlp(text)
+    entities = []
+    for ent in note.entities:
+        entities.append({
+            "start": ent.start, "end": ent.end, "text": ent.text, "label": ent.label, "assertion": ent.assertion,
+            "negated": ent.negated, "possible": ent.possible, "historical": ent.historical,
+            "hypothetical": ent.hypothetical, "family": ent.family, "section": ent.section,
+            "codes": [{"system": c.system, "code": c.code, "display": c.display, "score": round(c.score, 3)}
+                      for c in ent.concepts],
+            "attributes": ent.attributes,
+        })
+    analysis = {
+        "entities": entities,
+        "sections": [{"name": s.name, "start": s.start, "end": s.end} for s in note.sections],
+        "identifiers": [{"start": s.start, "end": s.end, "type": s.label} for s in note.phi],
+        "deid_text": note.deid_text,
+    }
+    return analysis, build_bundle(note)
+
+
+@router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
+def analyse_note(request: Request, body: NoteIn, user: ClinicianUser, ctx: Context, nlp: Nlp, res: ResourcesDep,
+                 db: DbSession) -> dict[str, Any]:
+    """Find problems, findings, drugs, tests and procedures with their assertion and codes; FHIR Bundle too."""
+    analysis, bundle = analyse(nlp, res, body.text)
+    if not body.store:
+        audit(db, request, user, "analyse", "note")
+        db.commit()
+        return {"id": None, "created_at": None, "analysis": analysis, "fhir": bundle}
+    rec = NoteRecord(owner_id=user.id, text_enc=ctx.cipher.encrypt(body.text),
+                     analysis_enc=ctx.cipher.encrypt_json({"analysis": analysis, "fhir": bundle}),
+                     entity_count=len(analysis["entities"]), phi_count=len(analysis["identifiers"]))
+    db.add(rec)
+    db.flush()
+    audit(db, request, user, "create", "note", rec.id)
+    db.commit()
+    return {"id": rec.id, "created_at": rec.created_at, "analysis": analysis, "fhir": bundle}
+
+
+@router.post("/deid", response_model=DeidOut)
+def deidentify(request: Request, body: DeidIn, user: ClinicianUser, res: ResourcesDep, db: DbSession) -> dict[str, Any]:
+    """Replace identifiers (names, dates, MRNs, phones, addresses...) by their type, or mask them."""
+    note = res.deidentify(body.text)
+    text = note.deid_text or ""
+    if body.mode == "mask":
+        chars = list(body.text)
+        for sp in note.phi:
+            for i in range(sp.start, sp.end):
+                if not chars[i].isspace():
+                    chars[i] = "*"
+        text = "".join(chars)
+    audit(db, request, user, "deidentify", "note")
+    db.commit()
+    return {"text": text, "identifiers": [{"start": s.start, "end": s.end, "type": s.label} for s in note.phi]}
+
+
+def _load(db: DbSession, request: Request, user: Any, note_id: str) -> NoteRecord:
+    rec = db.get(NoteRecord, note_id[:64])
+    if rec is None or (rec.owner_id != user.id and user.role != "admin"):
+        audit(db, request, user, "read", "note", note_id[:64], outcome="denied")
+        db.commit()
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no note with this id is visible to you")
+    return rec
+
+
+@router.get("/{note_id}", response_model=NoteOut, responses={404: {"model": Problem}})
+def read_note(request: Request, note_id: str, user: ClinicianUser, ctx: Context, db: DbSession) -> dict[str, Any]:
+    """A stored note's analysis and FHIR Bundle (its author and admins)."""
+    rec = _load(db, request, user, note_id)
+    stored = ctx.cipher.decrypt_json(rec.analysis_enc)
+    audit(db, request, user, "read", "note", rec.id)
+    db.commit()
+    return {"id": rec.id, "created_at": rec.created_at, "analysis": stored["analysis"], "fhir": stored["fhir"]}
+
+
+@router.get("/{note_id}/fhir", responses={404: {"model": Problem}})
+def read_note_fhir(request: Request, note_id: str, user: ClinicianUser, ctx: Context, db: DbSession) -> dict[str, Any]:
+    """The stored note as a FHIR R4 Bundle only."""
+    rec = _load(db, request, user, note_id)
+    stored = ctx.cipher.decrypt_json(rec.analysis_enc)
+    audit(db, request, user, "read", "note", rec.id)
+    db.commit()
+    return stored["fhir"]  # type: ignore[no-any-return]
