@@ -60,8 +60,9 @@ def main() -> None:
         print(f"| {args.corpus} | {mode} | {f['f1']:.4f} ({per}) | P {f['precision']:.3f} R {f['recall']:.3f} | "
               f"{f['wall_time_s']:.0f} s | train {f['train_sequences_per_s']:.1f} seq/s | infer {f['inference_sentences_per_s']:.0f} sent/s | "
               f"{f['trainable_params']:,} params | {f['model_dir_bytes'] / 1e6:.1f} MB |", flush=True)
-    write_result(args.name or f"ner_{args.corpus}", figures, config=str(CONFIGS[args.corpus]), overrides=args.overrides,
-                 published={"scispacy_en_ner_bc5cdr_md_test_f1": 0.843, "pubmedbert_bc5cdr_test_f1": 0.89})
+        # written after every mode, so that a long side-by-side run keeps what it has finished
+        write_result(args.name or f"ner_{args.corpus}", figures, config=str(CONFIGS[args.corpus]), overrides=args.overrides,
+                     published={"scispacy_en_ner_bc5cdr_md_test_f1": 0.843, "pubmedbert_bc5cdr_test_f1": 0.89})
 
 
 if __name__ == "__main__":

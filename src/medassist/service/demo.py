@@ -26,7 +26,8 @@ CREDENTIALS_FILE = "demo-credentials.json"
 SAMPLES: list[tuple[str, float, str, list[str], bool]] = [
     ("I've had a sore throat and a fever for two days, and it hurts to swallow.", 24, "f", ["no", "no", "no"], True),
     ("Crushing pain in my chest that spreads to my left arm, and I'm sweating a lot.", 58, "m", [], True),
-    ("Runny nose and sneezing since yesterday, with a slight cough.", 31, "f", ["no"], False),
+    # left mid-interview, so the demo shows one consultation still in progress (a clear-cut cold would end at once)
+    ("I keep coughing for a week, with some fever.", 45, "m", ["no"], False),
 ]
 
 
