@@ -1,0 +1,201 @@
+"""Rebuild the results table in benchmarks/README.md from benchmarks/results/*.json.
+
+    python benchmarks/summarize.py           # rewrite the table between the markers in benchmarks/README.md
+    python benchmarks/summarize.py --print   # print it instead
+
+Every row is read from a result file (figures, the command that produced them, commit and date), so the
+table cannot drift from what the scripts measured.  Result files this script does not know are listed at
+the end with their command, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+README = HERE / "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _meta(d: dict[str, Any]) -> str:
+    sha = d.get("commit") or d.get("git_commit") or "?"
+    sha = sha if sha is None or len(sha) < 20 else sha[:7] + ("+uncommitted" if "uncommitted" in sha else "")
+    load = (d.get("machine") or {}).get("load_average_1m_at_end")
+    when = (d.get("date") or "?")[:10]
+    tail = f", load {load:.1f}" if isinstance(load, float) else ""
+    return f"`{d.get('command', '?')}` ({sha}, {when}{tail})"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def ner_rows(corpus: str) -> list[str]:
+    d = _load(f"ner_{corpus}")
+    if not d:
+        return []
+    rows = []
+    for mode, f in d["figures"].items():
+        per = ", ".join(f"{k} {v:.3f}" for k, v in f["per_type"].items())
+        rows.append(
+            f"| {corpus.upper()} NER, {mode} ({f['reported_split']}) | strict micro F1 **{f['f1']:.4f}** "
+            f"(P {f['precision']:.3f}, R {f['recall']:.3f}; {per}); best dev {f['best_dev_f1']:.4f} | "
+            f"{f['wall_time_s'] / 60:.1f} min wall, {f['epochs_run']:.0f} epochs, train {f['train_sequences_per_s']:.1f} seq/s, "
+            f"inference {f['inference_sentences_per_s']:.0f} sent/s; {f['trainable_params']:,} trainable params, "
+            f"{f['model_dir_bytes'] / 1e6:.1f} MB on disk | "
+            + ("scispaCy en_ner_bc5cdr_md 0.843, PubMedBERT ~0.89" if corpus == "bc5cdr" else "PubMedBERT ~0.88 (test)")
+            + f" | {_meta(d)} |")
+    return rows
+
+
+def recipe_rows() -> list[str]:
+    d = _load("bc5cdr_recipe")
+    if not d:
+        return []
+    runs = "; ".join(f"{r['run']}: test {r['test_f1']:.3f} ({r['test_f1_with_dev_fitted_o_bias']:.3f} with dev-fitted O bias), "
+                     f"{r['wall_time_s'] / 60:.0f} min" for r in d["figures"]["runs"])
+    return [f"| BC5CDR recipe search (full fine-tuning) | {runs} | {d.get('conclusion', '')} | | {_meta(d)} |"]
+
+
+def ddi_rows() -> list[str]:
+    d = _load("ddi2013")
+    if not d:
+        return []
+    f = d["figures"]
+    per = ", ".join(f"{k} {v['f1']:.3f}" for k, v in f["per_class"].items() if k != "none")
+    return [f"| DDI-2013 relations (held-out 10% of train documents) | micro F1 over 4 types **{f['pos_micro_f1']:.3f}** "
+            f"(P {f['pos_micro_precision']:.3f}, R {f['pos_micro_recall']:.3f}; {per}); ECE {f['ece']:.3f} | "
+            f"{f['wall_time_s'] / 60:.1f} min wall, train {f['train_sequences_per_s']:.1f} seq/s, inference "
+            f"{f['inference_sequences_per_s']:.0f} seq/s, {f['trainable_params']:,} trainable params, "
+            f"{f['model_dir_bytes'] / 1e6:.1f} MB | PubMedBERT 0.82 (official test set) | {_meta(d)} |"]
+
+
+def _ms(f: dict[str, Any]) -> str:
+    return f"{f['seconds_per_case'] * 1000:.0f} ms/case" if f.get("seconds_per_case") else ""
+
+
+def diagnosis_rows(name: str, label: str) -> list[str]:
+    d = _load(name)
+    if not d:
+        return []
+    rows = []
+    for mode in ("reasoner", "neural", "ensemble"):
+        f = d["figures"].get(mode)
+        if not f:
+            continue
+        rows.append(
+            f"| {label}, {mode} ({f['n']} vignettes) | top-1 **{f['top1']:.3f}**, top-3 {f['top3']:.3f}, top-10 {f['top10']:.3f}, "
+            f"triage {f['triage_accuracy']:.3f}; under-triaged emergencies **{f['under_triaged_emergencies']}/{f['emergencies']}** | "
+            f"{_ms(f)} | symptom checkers 0.34 / 0.51, triage 0.57; physicians 0.72 / 0.84 | {_meta(d)} |")
+    for mode in ("ensemble",):
+        f = d["figures"].get(f"synthetic_{mode}")
+        if f:
+            rows.append(
+                f"| {label}, synthetic patients ({f['n']}), {mode} | top-1 {f['top1']:.3f}, top-3 {f['top3']:.3f}, "
+                f"triage {f['triage_accuracy']:.3f}; under-triaged emergencies {f['under_triaged_emergencies']}/{f['emergencies']} | "
+                f"{_ms(f)} | (generated from our own knowledge base: an upper bound) | {_meta(d)} |")
+    return rows
+
+
+def deid_rows(name: str, label: str) -> list[str]:
+    d = _load(name)
+    if not d:
+        return []
+    rows = []
+    for system, v in d["systems"].items():
+        o = v["overall"]
+        focus = {k: v["per_type"][k]["recall"] for k in ("NAME", "DATE", "MRN", "SSN", "PHONE") if k in v["per_type"]}
+        worst = sorted(((x["recall"], k) for k, x in v["per_type"].items() if x["recall"] is not None))[:2]
+        rows.append(
+            f"| {label}, {system} ({d['corpus']['notes']} notes, templates `{d['corpus']['templates']}`, seed {d['corpus']['seed']}) | "
+            f"recall **{o['recall']:.4f}**, precision {o['precision']:.4f}; "
+            + ", ".join(f"{k} {r:.3f}" for k, r in focus.items())
+            + f"; lowest {', '.join(f'{k} {r:.3f}' for r, k in worst)} | {v.get('seconds', 0):.1f} s | Presidio in the same run | {_meta(d)} |")
+    return rows
+
+
+def notes_rows() -> list[str]:
+    d = _load("notes_speed")
+    if not d:
+        return []
+    return [f"| MTSamples pipeline speed ({v['notes']} distinct notes), {k} | **{v['notes_per_second']:.1f} notes/s** "
+            f"({v['ms_per_note']:.1f} ms/note, {v['entities']} entities) | {v['seconds']:.1f} s | medspaCy in the same run | {_meta(d)} |"
+            for k, v in d["systems"].items()]
+
+
+def service_rows() -> list[str]:
+    rows = []
+    for name in ("service_load", "service_load_c1", "service_load_no_embeddings"):
+        d = _load(name)
+        if d:
+            f = d["figures"]
+            rows.append(f"| start a consultation (`{d['endpoint']}`), {f['concurrency']} clients, {d['setup']} | "
+                        f"**{f['requests_per_s']:.1f} req/s**, p50 {f['latency_ms_p50']:.0f} ms, p95 {f['latency_ms_p95']:.0f} ms, "
+                        f"{f['errors']} errors in {f['requests_ok']} requests | {f['duration_s']:.0f} s | | {_meta(d)} |")
+    d = _load("service_crash")
+    if d:
+        f = d["figures"]
+        rows.append(f"| SIGKILL mid-load, restart on the same SQLite file | **{f['lost']} committed consultations lost**, "
+                    f"{f['changed']} changed, of {f['committed_total']}; restart to ready {f['restart_to_ready_s']:.1f} s; "
+                    f"errors after restart {f['errors_after_restart']} | | | {_meta(d)} |")
+    return rows
+
+
+SECTIONS = [
+    ("Fine-tuning engine (issue 2)", lambda: ner_rows("bc5cdr") + recipe_rows() + ner_rows("ncbi")),
+    ("Assisted diagnosis (issue 3)", lambda: diagnosis_rows("diagnosis_test", "Test vignettes after fixes")
+     + diagnosis_rows("diagnosis_test_first_run", "Test vignettes, first blind run")),
+    ("Clinical notes (issue 4)", lambda: deid_rows("deid_eval_fresh", "De-id, never-seen seed")
+     + deid_rows("deid_eval", "De-id, holdout templates") + notes_rows()),
+    ("Service (issue 5)", service_rows),
+    ("Drug safety (issue 6)", ddi_rows),
+]
+KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
+         "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
+         "service_crash"}
+
+
+def table() -> str:
+    out = ["| benchmark | result | cost on this 2-core CPU | published peers | command (commit, date, load) |",
+           "|---|---|---|---|---|"]
+    for title, rows in SECTIONS:
+        got = rows()
+        if got:
+            out.append(f"| **{title}** | | | | |")
+            out.extend(got)
+    others = sorted(p.stem for p in RESULTS.glob("*.json") if p.stem not in KNOWN)
+    if others:
+        out.append("")
+        out.append("Other result files (earlier runs kept for the record): "
+                   + ", ".join(f"`results/{n}.json`" for n in others) + ".")
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--print", action="store_true")
+    args = ap.parse_args()
+    text = table()
+    if args.print:
+        print(text)
+        return
+    readme = README.read_text()
+    if BEGIN not in readme or END not in readme:
+        raise SystemExit(f"{README} has no {BEGIN} ... {END} markers: add them where the table belongs")
+    head, rest = readme.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    print(f"wrote the table to {README}")
+
+
+if __name__ == "__main__":
+    main()
