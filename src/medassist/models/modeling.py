@@ -140,6 +140,8 @@ def save_weights(model, out: Path, mode: str) -> None:
         model.save_pretrained(out, safe_serialization=True)
     elif mode == "lora":
         model.save_pretrained(out / "adapter", safe_serialization=True)
+        # PEFT writes a blank model-card template there; the directory's card is our model_card.md
+        (out / "adapter" / "README.md").unlink(missing_ok=True)
     else:
         from medassist.models.adapters import trainable_state
 
