@@ -12,7 +12,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,21 @@ def _read_text(path: Path) -> str:
     if not text.strip():
         raise DataError(ErrorCode.E101, path=path)
     return text
+
+
+def _jsonl_objects(path: Path, content: str, required: Sequence[str], hint: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank JSONL line; errors name the file, the line and the missing key."""
+    for lineno, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(ErrorCode.E104, path=path, line=lineno, detail=exc.msg) from exc
+        for key in required:
+            if not isinstance(obj, dict) or key not in obj:
+                raise DataError(ErrorCode.E105, path=path, line=lineno, key=key, hint=hint)
+        yield lineno, obj
 
 
 def tags_to_spans(tags: Sequence[str], *, path: Path | str = "<tags>", lines: Sequence[int] | None = None) -> list[tuple[int, int, str]]:
@@ -202,15 +217,7 @@ def read_jsonl_spans(path: str | Path) -> list[SpanDoc]:
     path = Path(path)
     content = _read_text(path)
     docs: list[SpanDoc] = []
-    for lineno, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(ErrorCode.E104, path=path, line=lineno, detail=exc.msg) from exc
-        if not isinstance(obj, dict) or "text" not in obj:
-            raise DataError(ErrorCode.E105, path=path, line=lineno, key="text", hint='Each line needs {"text": ..., "entities": [...]}.')
+    for lineno, obj in _jsonl_objects(path, content, ("text",), 'Each line needs {"text": ..., "entities": [...]}.'):
         text = obj["text"]
         ents_raw = obj.get("entities", obj.get("spans", []))
         ents: list[tuple[int, int, str]] = []
@@ -297,16 +304,8 @@ def read_classification(
         return labels
 
     if path.suffix.lower() in (".jsonl", ".json"):
-        for lineno, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(ErrorCode.E104, path=path, line=lineno, detail=exc.msg) from exc
-            for key in (text_column, label_column):
-                if not isinstance(obj, dict) or key not in obj:
-                    raise DataError(ErrorCode.E105, path=path, line=lineno, key=key, hint="Set text_column/label_column to the keys your file uses.")
+        for lineno, obj in _jsonl_objects(path, content, (text_column, label_column),
+                                          "Set text_column/label_column to the keys your file uses."):
             ex_id = str(obj[id_column]) if id_column and id_column in obj else f"{path.name}:{lineno}"
             out.append(TextExample(str(obj[text_column]), labels_of(obj[label_column], lineno), ex_id, f"{path}:{lineno}"))
     else:
@@ -339,17 +338,8 @@ def read_relations(path: str | Path, *, label_column: str = "label") -> list[Tex
     path = Path(path)
     content = _read_text(path)
     out: list[TextExample] = []
-    for lineno, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(ErrorCode.E104, path=path, line=lineno, detail=exc.msg) from exc
-        for key in ("text", "e1", "e2", label_column):
-            if not isinstance(obj, dict) or key not in obj:
-                raise DataError(ErrorCode.E105, path=path, line=lineno, key=key,
-                                hint='Relation lines look like {"text": ..., "e1": [s, e], "e2": [s, e], "label": ...}.')
+    hint = 'Relation lines look like {"text": ..., "e1": [s, e], "e2": [s, e], "label": ...}.'
+    for lineno, obj in _jsonl_objects(path, content, ("text", "e1", "e2", label_column), hint):
         text = obj["text"]
         e1, e2 = _pair(obj["e1"]), _pair(obj["e2"])
         for span in (e1, e2):

@@ -12,9 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
-import shutil
 import time
 from pathlib import Path
 
@@ -69,12 +67,9 @@ def train_masked_lm(cfg: TrainConfig):
     from medassist.training.recipes import (
         RunResult,
         _KeepBest,
-        _ListDataset,
-        _optimizer,
-        _training_args,
         _versions,
         check_output_dir,
-        make_trainer,
+        fit,
     )
 
     t0 = time.time()
@@ -105,27 +100,11 @@ def train_masked_lm(cfg: TrainConfig):
     params = count_parameters(model)
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.training.mlm_probability, pad_to_multiple_of=8)
     keep = _KeepBest("loss", cfg.training.early_stopping_patience, lower_is_better=True)
-    work = Path(cfg.output_dir).resolve().parent / f".{Path(cfg.output_dir).name}.work-{os.getpid()}"
-
-    trainer = make_trainer(
-        model=model,
-        args=_training_args(cfg, work, len(train_blocks), has_eval=bool(dev_blocks)),
-        train_dataset=_ListDataset([{"input_ids": b} for b in train_blocks]),
-        eval_dataset=_ListDataset([{"input_ids": b} for b in dev_blocks]) if dev_blocks else None,
-        data_collator=collator,
-        callbacks=[keep.callback],
-        optimizers=(_optimizer(model, cfg), None),
-    )
-    t_train = time.time()
-    try:
-        trainer.train()
-        keep.restore(model)
-        final_eval = trainer.evaluate() if dev_blocks else {}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    trainer, train_time = fit(cfg, model, [{"input_ids": b} for b in train_blocks],
+                              [{"input_ids": b} for b in dev_blocks], collator, keep)
+    final_eval = trainer.evaluate() if dev_blocks else {}
     if "eval_loss" in final_eval:
         final_eval["eval_perplexity"] = math.exp(min(final_eval["eval_loss"], 50))
-    train_time = time.time() - t_train
     metrics = {
         "n_texts": len(texts), "train_blocks": len(train_blocks), "dev_blocks": len(dev_blocks),
         "block_size": cfg.model.max_length, "steps": trainer.state.global_step,

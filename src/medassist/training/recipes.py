@@ -203,6 +203,33 @@ class _ListDataset:
         return self.items[i]
 
 
+def fit(cfg: TrainConfig, model, train_items: list[dict[str, Any]], dev_items: list[dict[str, Any]], collator,  # noqa: ANN001
+        keep: _KeepBest, compute_metrics=None):  # noqa: ANN001, ANN201
+    """Train ``model`` with the Trainer in a private work folder, then restore the best dev checkpoint.
+
+    Returns ``(trainer, train_seconds)``; the work folder is removed whatever happens.
+    """
+    work = Path(cfg.output_dir).resolve().parent / f".{Path(cfg.output_dir).name}.work-{os.getpid()}"
+    trainer = make_trainer(
+        model=model,
+        args=_training_args(cfg, work, len(train_items), has_eval=bool(dev_items)),
+        train_dataset=_ListDataset(train_items),
+        eval_dataset=_ListDataset(dev_items) if dev_items else None,
+        data_collator=collator,
+        compute_metrics=compute_metrics if dev_items else None,
+        callbacks=[keep.callback],
+        optimizers=(_optimizer(model, cfg), None),
+    )
+    t_train = time.time()
+    try:
+        trainer.train()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    train_time = time.time() - t_train
+    keep.restore(model)
+    return trainer, train_time
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -486,24 +513,8 @@ def train_token_classifier(cfg: TrainConfig) -> RunResult:
         return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"]}
 
     keep = _KeepBest(cfg.selection_metric, cfg.training.early_stopping_patience)
-    work = Path(cfg.output_dir).resolve().parent / f".{Path(cfg.output_dir).name}.work-{os.getpid()}"
-    trainer = make_trainer(
-        model=model,
-        args=_training_args(cfg, work, len(train_items), has_eval=bool(dev_items)),
-        train_dataset=_ListDataset(train_items),
-        eval_dataset=_ListDataset(dev_items) if dev_items else None,
-        data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
-        compute_metrics=compute_metrics if dev_items else None,
-        callbacks=[keep.callback],
-        optimizers=(_optimizer(model, cfg), None),
-    )
-    t_train = time.time()
-    try:
-        trainer.train()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    train_time = time.time() - t_train
-    keep.restore(model)
+    trainer, train_time = fit(cfg, model, train_items, dev_items,
+                              DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8), keep, compute_metrics)
     steps = trainer.state.global_step
     epochs_run = float(trainer.state.epoch or 0)
 
@@ -646,7 +657,6 @@ def train_text_classifier(cfg: TrainConfig) -> RunResult:
         return {k: v for k, v in m.items() if isinstance(v, float)}
 
     keep = _KeepBest(cfg.selection_metric, cfg.training.early_stopping_patience)
-    work = Path(cfg.output_dir).resolve().parent / f".{Path(cfg.output_dir).name}.work-{os.getpid()}"
 
     class _Collate(DataCollatorWithPadding):
         def __call__(self, features):  # noqa: ANN001
@@ -655,23 +665,8 @@ def train_text_classifier(cfg: TrainConfig) -> RunResult:
                 batch["labels"] = batch["labels"].to(torch.float32)
             return batch
 
-    trainer = make_trainer(
-        model=model,
-        args=_training_args(cfg, work, len(train_items), has_eval=bool(dev_items)),
-        train_dataset=_ListDataset(train_items),
-        eval_dataset=_ListDataset(dev_items) if dev_items else None,
-        data_collator=_Collate(tokenizer, pad_to_multiple_of=8),
-        compute_metrics=compute_metrics if dev_items else None,
-        callbacks=[keep.callback],
-        optimizers=(_optimizer(model, cfg), None),
-    )
-    t_train = time.time()
-    try:
-        trainer.train()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    train_time = time.time() - t_train
-    keep.restore(model)
+    trainer, train_time = fit(cfg, model, train_items, dev_items, _Collate(tokenizer, pad_to_multiple_of=8), keep,
+                              compute_metrics)
     epochs_run = float(trainer.state.epoch or 0)
 
     final = model
