@@ -99,10 +99,14 @@ def load_pipeline_config(config: PipelineConfig | dict[str, Any] | str | Path | 
         config = DEFAULT_CONFIG
     if isinstance(config, str | Path):
         path = Path(config)
+        shipped = DEFAULT_CONFIG.parent / f"pipeline-{config}.yaml"
+        if not path.exists() and path.suffix == "" and shipped.exists():
+            path = shipped  # a shipped variant by name: "ner" -> configs/pipeline-ner.yaml
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(ErrorCode.E206, path=path, detail=exc) from exc
+            names = sorted(p.stem.removeprefix("pipeline-") for p in DEFAULT_CONFIG.parent.glob("pipeline-*.yaml"))
+            raise ConfigError(ErrorCode.E206, path=path, detail=f"{exc}; shipped variants by name: {', '.join(names)}") from exc
         config = data
     try:
         return PipelineConfig.model_validate(config)

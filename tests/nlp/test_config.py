@@ -45,3 +45,28 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def test_shipped_ner_variant_by_name_adds_model_entities() -> None:
+    cfg = load_pipeline_config("ner")
+    names = [c.name for c in cfg.components]
+    assert names.index("ner") == names.index("entities") - 1  # the lexicon merges with what the model found
+    base = [c.name for c in load_pipeline_config(None).components]
+    assert [n for n in names if n != "ner"] == base
+    data = cfg.model_dump()
+    for c in data["components"]:
+        if c["name"] == "normalize":
+            c["settings"]["embeddings"] = False
+    note = medassist.load(data)("She developed cisplatin nephrotoxicity last year and denies chest pain.")
+    by_model = {e.text for e in note.entities if "ner" in e.source.split("+")}
+    assert any("cisplatin" in t for t in by_model) and "nephrotoxicity" in by_model
+
+
+def test_unknown_pipeline_name_lists_the_shipped_variants() -> None:
+    import pytest
+
+    from medassist.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        load_pipeline_config("no-such-variant")
+    assert "ner" in str(err.value) and "no-such-variant" in str(err.value)

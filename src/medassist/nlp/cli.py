@@ -166,7 +166,9 @@ def analyze(
         help="CSV column holding note ids (default: id or note_id if present, else the row number).",
     ),
     config: Path | None = typer.Option(
-        None, "--config", "-c", help="Pipeline config YAML (default: the shipped configs/pipeline.yaml)."
+        None, "--config", "-c",
+        help="Pipeline config YAML, or a shipped variant by name: 'ner' adds the transformer NER "
+             "(default: the shipped configs/pipeline.yaml, lexicon entities only).",
     ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write results to this file instead of standard output."
