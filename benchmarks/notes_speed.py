@@ -8,6 +8,8 @@ lexicon, ICD-10 index, embedding index -- is not counted; set-up time is reporte
 
 * ``medassist-default``: the shipped configs/pipeline.yaml (sentences, deid, sections, entities,
   assertion, normalize with embeddings, medications);
+* ``medassist-ner``: the shipped ``ner`` variant (the default plus the BC5CDR transformer NER), on the first
+  ``--ner-limit`` notes only (a MiniLM forward pass over every note);
 * ``medassist-core``: sentences + entities + assertion only -- the same work as the medspaCy pipeline;
 * ``medspacy``: medspaCy 1.3 with a blank spaCy English model: tokenizer, PyRuSH sentences, target matcher
   loaded with the SAME lexicon terms as MedAssist (TargetRule per term), ConText with its default rules.
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N distinct notes")
     ap.add_argument("--no-medspacy", action="store_true")
+    ap.add_argument("--ner-limit", type=int, default=300, help="notes for the 'ner' variant (0 = skip it)")
     ap.add_argument("--out", type=Path, default=RESULTS / "notes_speed.json")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
@@ -96,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     res["setup_seconds"] = round(setup, 2)
     res["components"] = nlp.names
     systems["medassist-default"] = res
+
+    if args.ner_limit:
+        t0 = time.perf_counter()
+        nlp_ner = medassist.load("ner")
+        setup = time.perf_counter() - t0
+        res = time_run("medassist-ner", nlp_ner, notes[: args.ner_limit], lambda note: len(note.entities))
+        res["setup_seconds"] = round(setup, 2)
+        res["components"] = nlp_ner.names
+        systems["medassist-ner"] = res
 
     core = Pipeline.from_config(
         {
