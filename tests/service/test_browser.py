@@ -109,6 +109,11 @@ def test_patient_interview_result_and_clinician_amendment(live: tuple[str, Api],
         before = page.locator(".bubble").count()
         page.get_by_role("button", name="No", exact=True).click()
         expect(page.locator(".bubble")).not_to_have_count(before)
+        # the answer's bubble shows at once; wait for the server's reply: the next question (buttons
+        # enabled again) or the end of the interview (question hidden)
+        page.wait_for_function(
+            "() => document.querySelector('#question').hidden || !document.querySelector('.answer').disabled"
+        )
         answered += 1
         expect(banner).to_be_visible()  # the triage banner stays on screen through the interview
     page.screenshot(path=str(ARTIFACTS / "patient-interview.png"), full_page=True)
