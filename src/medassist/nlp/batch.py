@@ -35,17 +35,22 @@ def _msg(code: ErrorCode, **kw: object) -> str:
     return f"[{code.name}] {code.value.format(**kw)}"
 
 
+def _decode(data: bytes, item: str) -> str | Item:
+    """The UTF-8 text of ``data`` (a BOM is dropped), or an error item that names the bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Item(item, error=_msg(ErrorCode.E502, item=item, detail=f"invalid byte at position {exc.start}"))
+
+
 def decode_note(data: bytes, item: str) -> Item:
     """Bytes of one note -> an Item with its text, or with the reason it cannot be used."""
     sample = data[:_BINARY_SAMPLE]
     if b"\x00" in sample or (sample and sum(b < 9 or 13 < b < 32 for b in sample) / len(sample) > 0.1):
         return Item(item, error=_msg(ErrorCode.E501, item=item))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return Item(
-            item, error=_msg(ErrorCode.E502, item=item, detail=f"invalid byte at position {exc.start}")
-        )
+    text = _decode(data, item)
+    if isinstance(text, Item):
+        return text
     if not text.strip():
         return Item(item, error=_msg(ErrorCode.E503, item=item))
     return Item(item, text=text)
@@ -63,12 +68,9 @@ def _text_file(path: Path) -> Item:
 
 
 def _csv_items(name: str, data: bytes, text_column: str, id_column: str | None) -> Iterator[Item]:
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Item(
-            name, error=_msg(ErrorCode.E502, item=name, detail=f"invalid byte at position {exc.start}")
-        )
+    content = _decode(data, name)
+    if isinstance(content, Item):
+        yield content
         return
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     reader = csv.DictReader(io.StringIO(content, newline=""))
@@ -93,12 +95,9 @@ def _csv_items(name: str, data: bytes, text_column: str, id_column: str | None) 
 
 
 def _jsonl_items(name: str, data: bytes) -> Iterator[Item]:
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Item(
-            name, error=_msg(ErrorCode.E502, item=name, detail=f"invalid byte at position {exc.start}")
-        )
+    content = _decode(data, name)
+    if isinstance(content, Item):
+        yield content
         return
     for lineno, line in enumerate(content.splitlines(), 1):
         if not line.strip():
