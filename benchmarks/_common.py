@@ -67,3 +67,11 @@ def write_result(name: str, figures: dict[str, Any], **extra: Any) -> Path:
     path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"wrote {path}")
     return path
+
+
+def write_record(path: Path, record: dict[str, Any], command: str) -> None:
+    """Write a result whose layout the script chose, with the same provenance as write_result."""
+    record = {**record, "command": command.strip(), "git_commit": commit(),
+              "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -23,8 +23,6 @@ pip install 'medassist[bench]'.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import commit, machine  # noqa: E402
+from _common import write_record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -154,13 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scoring": "label-agnostic; gold recalled if all its letters/digits are covered; prediction correct if it overlaps gold",
         "systems": systems,
-        "command": command.strip(),
-        "git_commit": commit(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_record(args.out, result, command)
 
     types = sorted({t for s in systems.values() for t in s["per_type"] if s["per_type"][t]["gold"]})
     print(

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
-import json
 import logging
 import os
 import sys
@@ -37,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import commit, machine  # noqa: E402
+from _common import write_record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -153,13 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             "characters": chars,
         },
         "systems": systems,
-        "command": command.strip(),
-        "git_commit": commit(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_record(args.out, result, command)
     print("| pipeline | notes | notes/s | ms/note | entities | set-up s |")
     print("|---|---|---|---|---|---|")
     for name, s in systems.items():
