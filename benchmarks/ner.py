@@ -49,6 +49,8 @@ def main() -> None:
             "precision": rep["precision"], "recall": rep["recall"], "f1": rep["f1"], "macro_f1": rep["macro_f1"],
             "per_type": {k: round(v["f1"], 4) for k, v in rep["per_type"].items()},
             "best_dev_f1": m["best_dev"], "epochs_run": m["epochs_run"], "steps": m["steps"],
+            "o_bias": m.get("o_bias"), "consistency_threshold": m.get("consistency_threshold"),
+            "decoding_ablation": m.get("decoding_ablation"),
             "wall_time_s": round(res.wall_time_s, 1), "train_time_s": round(m["train_time_s"], 1),
             "train_sequences_per_s": round(m["train_sequences_per_s"], 2),
             "inference_sentences_per_s": round(rep["inference_sentences_per_s"], 1),

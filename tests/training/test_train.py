@@ -40,6 +40,8 @@ def test_token_classifier_trains_saves_and_reloads(tmp_path, conll_file, mode):
     for x, y in zip(a, b, strict=True):
         np.testing.assert_allclose(x, y, atol=1e-4)
     assert res.predictor.predict_spans(texts) == loaded.predict_spans(texts)
+    assert loaded.meta["consistency"]["window"] == 20  # fitted on dev (its threshold may be None: off)
+    assert res.metrics["consistency_threshold"] == loaded.meta["consistency"]["threshold"]
     card = (out / "model_card.md").read_text()
     assert "fingerprint" in card and "Library versions" in card and mode in card
 
@@ -150,3 +152,18 @@ def test_eval_keeps_dataset_order_when_training_groups_by_length(tmp_path):
     trainer = make_trainer(model=torch.nn.Linear(1, 1), args=args)
     assert list(trainer._get_eval_sampler(data)) == list(range(len(data)))
     assert args.train_sampling_strategy == "group_by_length"
+
+
+def test_bf16_precision_trains_on_cpu_and_is_recorded(tmp_path, conll_file):
+    cfg = _cfg("token_classification", conll_file, tmp_path / "m", "lora")
+    cfg["training"]["precision"] = "bf16"
+    res = train(cfg)
+    assert "precision: bf16" in (res.output_dir / "training_config.yaml").read_text()
+    assert res.predictor.predict_spans(["Aspirin induced asthma ."])[0] == load_model(res.output_dir).predict_spans(["Aspirin induced asthma ."])[0]
+    from medassist.training.config import load_config
+
+    args = recipes._device_setup(load_config(cfg))
+    assert args == {"use_cpu": True, "bf16": True}
+    cfg["training"]["precision"] = "fp8"
+    with pytest.raises(ConfigError, match="precision"):
+        train(cfg)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from medassist.errors import ConfigError, ErrorCode
+from medassist.models.consistency import propagate
 from medassist.models.modeling import load_weights, read_meta
 from medassist.models.windows import (
     allowed_transitions,
@@ -78,6 +79,7 @@ class TokenClassifier(_Base):
         super().__init__(*args, **kwargs)
         self.stride = int(self.meta.get("stride", 64))
         self._allowed = allowed_transitions(self.labels)
+        self._label_id = {lab: i for i, lab in enumerate(self.labels)}
 
     def word_logprobs(self, docs_words: Sequence[Sequence[str]]) -> list[np.ndarray]:
         encoded = encode_docs(self.tokenizer, docs_words)
@@ -95,25 +97,36 @@ class TokenClassifier(_Base):
         """Log-probability bonus for 'O' chosen on dev after training (trades recall for precision)."""
         return float(self.meta.get("o_bias", 0.0))
 
-    def decode(self, logp: np.ndarray) -> tuple[list[str], list[float]]:
+    @property
+    def consistency(self) -> dict[str, Any] | None:
+        """Document-level consistency settings fitted on dev (:mod:`medassist.models.consistency`), if any."""
+        c = self.meta.get("consistency")
+        return c if c and c.get("threshold") is not None else None
+
+    def decode(self, logp: np.ndarray, words: Sequence[str] | None = None) -> tuple[list[str], list[float]]:
+        """Tags and their probabilities for one document; with ``words``, mentions made consistent."""
         if self.o_bias and len(logp):
             logp = logp.copy()
             logp[:, 0] += self.o_bias
         path = viterbi(logp, self.labels, self._allowed)
         tags = [self.labels[j] for j in path]
+        if words is not None and self.consistency:
+            tags = propagate([words], [tags], float(self.consistency["threshold"]))[0]
+            path = [self._label_id[t] for t in tags]
         probs = [float(np.exp(logp[t, j])) for t, j in enumerate(path)]
         return tags, probs
 
     def predict_tags(self, docs_words: Sequence[Sequence[str]]) -> list[list[str]]:
-        return [self.decode(lp)[0] for lp in self.word_logprobs(docs_words)]
+        return [self.decode(lp, words)[0] for lp, words in zip(self.word_logprobs(docs_words), docs_words, strict=True)]
 
     def predict_spans(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
         """Per text, entity spans ``{start, end, label, text, score}`` with offsets into that text."""
         words = [word_offsets(t) for t in texts]
-        logps = self.word_logprobs([[t[a:b] for a, b in w] for t, w in zip(texts, words, strict=True)])
+        docs_words = [[t[a:b] for a, b in w] for t, w in zip(texts, words, strict=True)]
+        logps = self.word_logprobs(docs_words)
         out = []
-        for text, offs, lp in zip(texts, words, logps, strict=True):
-            tags, probs = self.decode(lp)
+        for text, offs, lp, doc_words in zip(texts, words, logps, docs_words, strict=True):
+            tags, probs = self.decode(lp, doc_words)
             spans = []
             for a, b, label in tags_to_word_spans(tags):
                 start, end = offs[a][0], offs[b - 1][1]

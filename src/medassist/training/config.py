@@ -70,6 +70,9 @@ class ModelConfig(_Section):
     max_length: int = Field(256, ge=16, le=4096, description="subtokens per window (special tokens included)")
     stride: int = Field(64, ge=0, description="token tasks: subtokens of overlap between windows of long texts")
     head_lr_multiplier: float = Field(1.0, gt=0, description="learning-rate multiplier for the new head")
+    consistency_window: int | None = Field(
+        20, ge=0, description="token tasks: document-level label consistency, its threshold fitted on dev with "
+        "training.calibrate; sentences per document for corpora without -DOCSTART- (0 = the whole file; None = off)")
     pooling: Literal["auto", "mean", "markers", "cls"] = Field(
         "auto", description="sequence tasks: auto = mean for text, markers for relations; cls = the [CLS] pooler head")
 
@@ -92,6 +95,8 @@ class TrainingConfig(_Section):
     group_by_length: bool = Field(True, description="batch examples of similar length (less padding, faster on CPU)")
     mlm_probability: float = Field(0.15, gt=0, lt=1, description="masked_lm: fraction of tokens masked")
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: all cores)")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 on a GPU that supports it, else fp32; bf16 also runs on CPUs with AMX/AVX512-BF16")
     progress: bool = True
 
 

@@ -35,6 +35,7 @@ class SpanDoc:
     id: str | None = None
     source: str = ""
     group: str | None = None  # document id, when a corpus marks documents (-DOCSTART-)
+    sentence: bool = False  # one sentence of a document the corpus does not mark (CoNLL without -DOCSTART-)
 
     def __post_init__(self) -> None:
         if not self.sentences:
@@ -149,7 +150,8 @@ def _doc_from_tokens(tokens: list[str], tags: list[str], path: Path, lines: list
         pos += len(tok) + 1
     text = " ".join(text_parts)
     spans = [(words[a][0], words[b - 1][1], lab) for a, b, lab in tags_to_spans(tags, path=path, lines=lines)]
-    return SpanDoc(text=text, words=words, spans=spans, id=f"{path.name}:{lines[0]}", source=f"{path}:{lines[0]}", group=group)
+    return SpanDoc(text=text, words=words, spans=spans, id=f"{path.name}:{lines[0]}", source=f"{path}:{lines[0]}", group=group,
+                   sentence=group is None)
 
 
 # --------------------------------------------------------------------------- readers

@@ -37,7 +37,7 @@ def evaluate(
 
         docs = group_sentences(read_spans(data, fmt), context_words)
         lp = model.word_logprobs([d.tokens for d in docs])  # type: ignore[union-attr]
-        m = M.entity_metrics(gold_tags(docs), decode_docs(lp, docs, model.labels, model.o_bias))  # type: ignore[union-attr]
+        m = M.entity_metrics(gold_tags(docs), decode_docs(lp, docs, model.labels, model.o_bias, model.consistency))  # type: ignore[union-attr]
         plots["entity_f1.png"] = lambda p: M.plot_entity_f1(m, p)
     else:
         if model.task == "relation_classification":

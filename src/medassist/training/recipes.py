@@ -67,10 +67,9 @@ def _device_setup(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.training.threads:
         torch.set_num_threads(cfg.training.threads)
     cuda = torch.cuda.is_available()
-    return {
-        "use_cpu": not cuda,
-        "bf16": bool(cuda and torch.cuda.is_bf16_supported()),
-    }
+    precision = cfg.training.precision
+    bf16 = bool(cuda and torch.cuda.is_bf16_supported()) if precision == "auto" else precision == "bf16"
+    return {"use_cpu": not cuda, "bf16": bf16}
 
 
 def _training_args(cfg: TrainConfig, work_dir: Path, n_train: int, *, has_eval: bool = True):
@@ -227,6 +226,11 @@ def fit(cfg: TrainConfig, model, train_items: list[dict[str, Any]], dev_items: l
         shutil.rmtree(work, ignore_errors=True)
     train_time = time.time() - t_train
     keep.restore(model)
+    # mixed precision wraps model.forward in autocast; drop it so that the metrics below are those of
+    # the saved model, which loads and runs in float32
+    from accelerate.utils import extract_model_from_parallel
+
+    extract_model_from_parallel(model, keep_fp32_wrapper=False)
     return trainer, train_time
 
 
@@ -431,24 +435,40 @@ def _token_windows(docs: Sequence[SpanDoc], tokenizer, labels: list[str], cfg: T
     return windows, items
 
 
-def decode_docs(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float = 0.0) -> list[list[str]]:
-    """Viterbi-decode per sentence and return predicted tags per sentence (for seqeval)."""
+def decode_docs(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float = 0.0,
+                consistency: dict[str, Any] | None = None) -> list[list[str]]:
+    """Viterbi-decode per sentence and return predicted tags per sentence (for seqeval).
+
+    ``consistency`` (``{"threshold": t, "window": n}``, see :mod:`medassist.models.consistency`) then
+    adds the mentions a document's other sentences agree on; ``None`` or a ``None`` threshold skips it.
+    """
+    from medassist.models.consistency import document_groups, propagate
     from medassist.models.windows import allowed_transitions, viterbi
 
     allowed = allowed_transitions(labels)
-    out = []
-    for lp, doc in zip(word_logps, docs, strict=True):
+    out, words, keys = [], [], []
+    for n, (lp, doc) in enumerate(zip(word_logps, docs, strict=True)):
+        tokens = doc.tokens
+        key = doc.group if doc.group is not None else (None if doc.sentence else f"#{n}")
         for a, b in doc.sentences:
             seg = lp[a:b]
             if o_bias:
                 seg = seg.copy()
                 seg[:, 0] += o_bias
             out.append([labels[j] for j in viterbi(seg, labels, allowed)])
+            words.append(tokens[a:b])
+            keys.append(key)
+    if consistency and consistency.get("threshold") is not None:
+        for g in document_groups(keys, int(consistency.get("window", 0))):
+            out[g.start:g.stop] = propagate(words[g.start:g.stop], out[g.start:g.stop], float(consistency["threshold"]))
     return out
 
 
+O_BIAS_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+
+
 def fit_o_bias(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str],
-               grid: Sequence[float] = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)) -> tuple[float, float]:
+               grid: Sequence[float] = O_BIAS_GRID) -> tuple[float, float]:
     """The bonus on 'O' log-probabilities that maximises dev F1 (0.0 when nothing beats it)."""
     from medassist.training.metrics import entity_metrics
 
@@ -460,6 +480,28 @@ def fit_o_bias(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels
         f1 = entity_metrics(gold, decode_docs(word_logps, docs, labels, b))["f1"]
         if f1 > best[1] + 1e-4:
             best = (float(b), f1)
+    return best
+
+
+def fit_decoding(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], window: int,
+                 o_grid: Sequence[float] = O_BIAS_GRID,
+                 thresholds: Sequence[float | None] = (None, 0.0, 0.3, 0.5, 0.7)) -> tuple[float, float | None, float]:
+    """The 'O' bias and document-consistency threshold that together maximise dev F1.
+
+    Fitted jointly: consistency adds mentions, so it pairs with a stronger bias towards 'O'.
+    Returns ``(o_bias, threshold, dev_f1)``; ties keep the plainer setting (bias 0, consistency off).
+    """
+    from medassist.training.metrics import entity_metrics
+
+    gold = gold_tags(docs)
+    best: tuple[float, float | None, float] | None = None
+    for t in thresholds:
+        cons = None if t is None else {"threshold": t, "window": window}
+        for b in sorted(o_grid, key=abs):
+            f1 = entity_metrics(gold, decode_docs(word_logps, docs, labels, b, cons))["f1"]
+            if best is None or f1 > best[2] + 1e-4:
+                best = (float(b), t, f1)
+    assert best is not None
     return best
 
 
@@ -540,13 +582,25 @@ def train_token_classifier(cfg: TrainConfig) -> RunResult:
             t1 = time.time()
             logps[name] = (predictor.word_logprobs([d.tokens for d in docs]), time.time() - t1)
     if dev_g and cfg.training.calibrate:
-        meta["o_bias"], _ = fit_o_bias(logps["dev"][0], dev_g, labels)
+        window = cfg.model.consistency_window
+        if window is None:
+            meta["o_bias"], _ = fit_o_bias(logps["dev"][0], dev_g, labels)
+        else:
+            meta["o_bias"], threshold, _ = fit_decoding(logps["dev"][0], dev_g, labels, window)
+            meta["consistency"] = {"threshold": threshold, "window": window}
+            metrics["consistency_threshold"] = threshold
+            # what each decoding step adds, for the record: plain Viterbi, then the 'O' bias fitted alone
+            bias_alone, _ = fit_o_bias(logps["dev"][0], dev_g, labels)
+            metrics["decoding_ablation"] = {"o_bias_alone": bias_alone, **{
+                name: {"plain_f1": entity_metrics(gold_tags(docs), decode_docs(logps[name][0], docs, labels))["f1"],
+                       "o_bias_alone_f1": entity_metrics(gold_tags(docs), decode_docs(logps[name][0], docs, labels, bias_alone))["f1"]}
+                for name, docs in (("dev", dev_g), ("test", test_g)) if docs}}
         metrics["o_bias"] = meta["o_bias"]
     for name, docs in (("dev", dev_g), ("test", test_g)):
         if not docs:
             continue
         lp, dt = logps[name]
-        metrics[name] = entity_metrics(gold_tags(docs), decode_docs(lp, docs, labels, meta.get("o_bias", 0.0)))
+        metrics[name] = entity_metrics(gold_tags(docs), decode_docs(lp, docs, labels, meta.get("o_bias", 0.0), meta.get("consistency")))
         n_sent = sum(len(d.sentences) for d in docs)
         metrics[name]["inference_sentences_per_s"] = n_sent / max(dt, 1e-9)
         metrics[name]["inference_time_s"] = dt
