@@ -18,6 +18,17 @@ SHARED_DATA = Path(os.environ.get("MEDASSIST_SHARED_DATA", ROOT.parent / "shared
 
 
 def commit() -> str:
+    """The commit of the code a run started with (cached: a long run may outlive later edits)."""
+    global _COMMIT  # noqa: PLW0603
+    if _COMMIT is None:
+        _COMMIT = _read_commit()
+    return _COMMIT
+
+
+_COMMIT: str | None = None
+
+
+def _read_commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
         # result files are rewritten by the runs themselves (ner.py after every mode): they do not make the code dirty
@@ -75,3 +86,6 @@ def write_record(path: Path, record: dict[str, Any], command: str) -> None:
               "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+commit()  # read once when a benchmark starts: its results name the code it ran, not later edits
