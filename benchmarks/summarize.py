@@ -46,6 +46,10 @@ def ner_rows(corpus: str) -> list[str]:
     rows = []
     for mode, f in d["figures"].items():
         per = ", ".join(f"{k} {v:.3f}" for k, v in f["per_type"].items())
+        abl = (f.get("decoding_ablation") or {}).get(f["reported_split"])
+        if abl:  # what the decoding fitted on dev adds to the same model
+            per += (f"; plain Viterbi {abl['plain_f1']:.4f}, with the O bias alone {abl['o_bias_alone_f1']:.4f}, "
+                    f"with O bias {f['o_bias']:g} and document consistency (threshold {f['consistency_threshold']}) as reported")
         rows.append(
             f"| {corpus.upper()} NER, {mode} ({f['reported_split']}) | strict micro F1 **{f['f1']:.4f}** "
             f"(P {f['precision']:.3f}, R {f['recall']:.3f}; {per}); best dev {f['best_dev_f1']:.4f} | "
@@ -61,8 +65,13 @@ def recipe_rows() -> list[str]:
     d = _load("bc5cdr_recipe")
     if not d:
         return []
-    runs = "; ".join(f"{r['run']}: test {r['test_f1']:.3f} ({r['test_f1_with_dev_fitted_o_bias']:.3f} with dev-fitted O bias), "
-                     f"{r['wall_time_s'] / 60:.0f} min" for r in d["figures"]["runs"])
+    def one(r: dict[str, Any]) -> str:
+        cons = r.get("test_f1_with_dev_fitted_o_bias_and_consistency")
+        return (f"{r['run']}: test {r['test_f1']:.3f} ({r['test_f1_with_dev_fitted_o_bias']:.3f} with dev-fitted O bias"
+                + (f", {cons:.3f} also with document consistency" if cons is not None else "")
+                + f"), dev {r['dev_f1']:.3f}, {r['epochs']:.0f} epochs at lr {r['learning_rate']:g}, {r['wall_time_s'] / 60:.0f} min")
+
+    runs = "; ".join(one(r) for r in d["figures"]["runs"])
     return [f"| BC5CDR recipe search (full fine-tuning) | {runs} | {d.get('conclusion', '')} | | {_meta(d)} |"]
 
 
