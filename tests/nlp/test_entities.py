@@ -1,5 +1,5 @@
 from medassist.doc import Concept, Entity, Note
-from medassist.nlp.entities import make_entity_matcher, merge_entities
+from medassist.nlp.entities import EntityMatcher, make_entity_matcher, merge_entities
 from medassist.nlp.lexicon import Lexicon, TermInfo
 
 
@@ -103,3 +103,18 @@ def test_works_with_knowledge_base_and_drugs_when_present() -> None:
     m = make_entity_matcher(use_kb=True, use_drugs=True)
     labels = {e.label for e in m(Note(text="Fever and cough on amoxicillin 500 mg tid.")).entities}
     assert {"finding", "drug"} <= labels
+
+
+def test_pooled_concepts_keep_one_display_per_code() -> None:
+    lex = Lexicon()
+    lex.add("angina", TermInfo("problem", "Stable angina", [("medassist-kb", "stable_angina", "Stable angina"),
+                                                           ("icd10cm", "I20.9", "Stable angina")], "kb", 0))
+    lex.add("angina", TermInfo("problem", "Angina pectoris", [("icd10cm", "I20.9", "Angina pectoris")], "team", 0))
+    m = EntityMatcher(lex, frozenset({"problem"}))
+    (ent,) = m(Note(text="Chest tightness from angina.")).entities
+    assert [(c.system, c.code) for c in ent.concepts] == [("medassist-kb", "stable_angina"), ("icd10cm", "I20.9")]
+    # the same span found twice (lexicon and NER) keeps one I20.9 too
+    a = Entity(start=0, end=6, label="problem", text="angina", source="lexicon", concepts=[Concept("icd10cm", "I20.9", "Stable angina")])
+    b = Entity(start=0, end=6, label="problem", text="angina", source="ner", concepts=[Concept("icd10cm", "I20.9", "Angina pectoris")])
+    (merged,) = merge_entities([a, b])
+    assert len(merged.concepts) == 1 and merged.source == "lexicon+ner"

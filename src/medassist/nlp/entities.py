@@ -59,7 +59,8 @@ def merge_entities(ents: list[Entity]) -> list[Entity]:
             kept = by_key[key]
             sources = sorted(set(kept.source.split("+")) | set(ent.source.split("+")) - {""})
             kept.source = "+".join(sources)
-            kept.concepts.extend(c for c in ent.concepts if c not in kept.concepts)
+            have = {(c.system, c.code) for c in kept.concepts}
+            kept.concepts.extend(c for c in ent.concepts if (c.system, c.code) not in have)
             for k, v in ent.attributes.items():
                 kept.attributes.setdefault(k, v)
             kept.score = max(kept.score, ent.score)

@@ -101,6 +101,17 @@ ORDINARY_SHORT_WORDS = frozenset(
 _END = "\0"
 
 
+def pool_concepts(first: list[tuple[str, str, str]], more: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """``first`` then the concepts of ``more`` whose (system, code) is new: one code, one display."""
+    seen = {(system, code) for system, code, _ in first}
+    out = list(first)
+    for c in more:
+        if (c[0], c[1]) not in seen:
+            seen.add((c[0], c[1]))
+            out.append(c)
+    return out
+
+
 @dataclass
 class TermInfo:
     label: str
@@ -168,11 +179,11 @@ class Lexicon:
             return
         # one surface form, several sources: keep the highest-precedence label, pool the concepts
         if info.precedence < existing.precedence:
-            info.concepts = info.concepts + [c for c in existing.concepts if c not in info.concepts]
+            info.concepts = pool_concepts(info.concepts, existing.concepts)
             info.case = min(info.case, existing.case)
             node[_END] = info
         else:
-            existing.concepts.extend(c for c in info.concepts if c not in existing.concepts)
+            existing.concepts = pool_concepts(existing.concepts, info.concepts)
             existing.case = min(existing.case, info.case)
 
     @property
