@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -17,18 +18,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SHARED_DATA = Path(os.environ.get("MEDASSIST_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+@functools.cache
 def commit() -> str:
     """The commit of the code a run started with (cached: a long run may outlive later edits)."""
-    global _COMMIT  # noqa: PLW0603
-    if _COMMIT is None:
-        _COMMIT = _read_commit()
-    return _COMMIT
-
-
-_COMMIT: str | None = None
-
-
-def _read_commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
         # result files are rewritten by the runs themselves (ner.py after every mode): they do not make the code dirty

@@ -38,8 +38,7 @@ def _abbreviation_votes(words: Sequence[str], tags: Sequence[str], spans: list[t
     return out
 
 
-def propagate(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], threshold: float,
-              *, abbreviations: bool = True) -> list[list[str]]:
+def propagate(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], threshold: float) -> list[list[str]]:
     """Tags for one document (a list of sentences), with consistent mentions added; inputs are unchanged."""
     out = [list(t) for t in tags]
     votes: dict[tuple[str, ...], Counter] = defaultdict(Counter)
@@ -48,9 +47,8 @@ def propagate(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]],
         for a, b, label in spans:
             if b - a <= MAX_FORM_WORDS:
                 votes[tuple(words[a:b])][label] += 1
-        if abbreviations:
-            for short, label in _abbreviation_votes(words, sent_tags, spans):
-                votes[(short,)][label] += 1
+        for short, label in _abbreviation_votes(words, sent_tags, spans):
+            votes[(short,)][label] += 1
     if not votes:
         return out
     by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)

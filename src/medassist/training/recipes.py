@@ -435,14 +435,9 @@ def _token_windows(docs: Sequence[SpanDoc], tokenizer, labels: list[str], cfg: T
     return windows, items
 
 
-def decode_docs(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float = 0.0,
-                consistency: dict[str, Any] | None = None) -> list[list[str]]:
-    """Viterbi-decode per sentence and return predicted tags per sentence (for seqeval).
-
-    ``consistency`` (``{"threshold": t, "window": n}``, see :mod:`medassist.models.consistency`) then
-    adds the mentions a document's other sentences agree on; ``None`` or a ``None`` threshold skips it.
-    """
-    from medassist.models.consistency import document_groups, propagate
+def _viterbi_sentences(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float
+                       ) -> tuple[list[list[str]], list[list[str]], list[str | None]]:
+    """Per sentence: Viterbi tags, the words, and the document key (see :func:`document_groups`)."""
     from medassist.models.windows import allowed_transitions, viterbi
 
     allowed = allowed_transitions(labels)
@@ -458,10 +453,29 @@ def decode_docs(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], label
             out.append([labels[j] for j in viterbi(seg, labels, allowed)])
             words.append(tokens[a:b])
             keys.append(key)
-    if consistency and consistency.get("threshold") is not None:
-        for g in document_groups(keys, int(consistency.get("window", 0))):
-            out[g.start:g.stop] = propagate(words[g.start:g.stop], out[g.start:g.stop], float(consistency["threshold"]))
+    return out, words, keys
+
+
+def _consistent(tags: list[list[str]], words: list[list[str]], keys: list[str | None],
+                consistency: dict[str, Any] | None) -> list[list[str]]:
+    if not consistency or consistency.get("threshold") is None:
+        return tags
+    from medassist.models.consistency import document_groups, propagate
+
+    out = list(tags)
+    for g in document_groups(keys, int(consistency.get("window", 0))):
+        out[g.start:g.stop] = propagate(words[g.start:g.stop], tags[g.start:g.stop], float(consistency["threshold"]))
     return out
+
+
+def decode_docs(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float = 0.0,
+                consistency: dict[str, Any] | None = None) -> list[list[str]]:
+    """Viterbi-decode per sentence and return predicted tags per sentence (for seqeval).
+
+    ``consistency`` (``{"threshold": t, "window": n}``, see :mod:`medassist.models.consistency`) then
+    adds the mentions a document's other sentences agree on; ``None`` or a ``None`` threshold skips it.
+    """
+    return _consistent(*_viterbi_sentences(word_logps, docs, labels, o_bias), consistency)
 
 
 O_BIAS_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -470,17 +484,8 @@ O_BIAS_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 def fit_o_bias(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str],
                grid: Sequence[float] = O_BIAS_GRID) -> tuple[float, float]:
     """The bonus on 'O' log-probabilities that maximises dev F1 (0.0 when nothing beats it)."""
-    from medassist.training.metrics import entity_metrics
-
-    gold = gold_tags(docs)
-    best = (0.0, entity_metrics(gold, decode_docs(word_logps, docs, labels))["f1"])
-    for b in grid:
-        if b == 0.0:
-            continue
-        f1 = entity_metrics(gold, decode_docs(word_logps, docs, labels, b))["f1"]
-        if f1 > best[1] + 1e-4:
-            best = (float(b), f1)
-    return best
+    bias, _, f1 = fit_decoding(word_logps, docs, labels, 0, o_grid=grid, thresholds=(None,))
+    return bias, f1
 
 
 def fit_decoding(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], window: int,
@@ -489,18 +494,26 @@ def fit_decoding(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labe
     """The 'O' bias and document-consistency threshold that together maximise dev F1.
 
     Fitted jointly: consistency adds mentions, so it pairs with a stronger bias towards 'O'.
-    Returns ``(o_bias, threshold, dev_f1)``; ties keep the plainer setting (bias 0, consistency off).
+    Returns ``(o_bias, threshold, dev_f1)``; ties keep the plainer setting (bias nearest 0, consistency off).
+    Viterbi runs once per bias; only the consistency pass is repeated per threshold.
     """
     from medassist.training.metrics import entity_metrics
 
     gold = gold_tags(docs)
+    biases = sorted(o_grid, key=abs)
+    if 0.0 not in biases:
+        biases.insert(0, 0.0)
+    f1: dict[tuple[float | None, float], float] = {}
+    for b in biases:
+        tags, words, keys = _viterbi_sentences(word_logps, docs, labels, b)
+        for t in thresholds:
+            cons = None if t is None else {"threshold": t, "window": window}
+            f1[t, b] = entity_metrics(gold, _consistent(tags, words, keys, cons))["f1"]
     best: tuple[float, float | None, float] | None = None
     for t in thresholds:
-        cons = None if t is None else {"threshold": t, "window": window}
-        for b in sorted(o_grid, key=abs):
-            f1 = entity_metrics(gold, decode_docs(word_logps, docs, labels, b, cons))["f1"]
-            if best is None or f1 > best[2] + 1e-4:
-                best = (float(b), t, f1)
+        for b in biases:
+            if best is None or f1[t, b] > best[2] + 1e-4:
+                best = (float(b), t, f1[t, b])
     assert best is not None
     return best
 
