@@ -44,6 +44,135 @@ PRESIDIO_TO_OURS = {
 }  # fmt: skip
 
 
+# ---------------------------------------------------------------------------------------------- real notes
+REAL_TYPES = ("HCPName", "PTName", "PTNameInitial", "RelativeProxyName", "Date", "DateYear", "Location", "Phone", "Other")
+
+
+def load_physionet(path: Path) -> list[dict[str, Any]]:
+    """The PhysioNet deid gold standard notes: patient_id, note_id, text, phi [{start, end_exclusive, type}]."""
+    import json
+
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            out.append({"patient_id": d["patient_id"], "id": f"{d['patient_id']}-{d['note_id']}", "text": d["text"],
+                        "phi": [{"start": p["start"], "end": p.get("end_exclusive", p.get("end")), "type": p["type"]} for p in d["phi"]]})
+    return out
+
+
+def patient_folds(records: list[dict[str, Any]], k: int = 5, seed: int = 20261204) -> list[int]:
+    """A fold per note, by patient: every note of a patient lands in the same fold.  Patients are shuffled
+    with a fixed seed, then dealt to the fold with the fewest PHI spans so far (folds of similar weight)."""
+    import random
+
+    phi: dict[Any, int] = {}
+    for r in records:
+        phi[r["patient_id"]] = phi.get(r["patient_id"], 0) + len(r["phi"]) + 1
+    patients = sorted(phi)
+    random.Random(seed).shuffle(patients)
+    patients.sort(key=lambda p: -phi[p])  # stable: heavy patients first, ties in shuffled order
+    load = [0] * k
+    fold_of: dict[Any, int] = {}
+    for p in patients:
+        f = min(range(k), key=lambda i: (load[i], i))
+        fold_of[p] = f
+        load[f] += phi[p]
+    return [fold_of[r["patient_id"]] for r in records]
+
+
+def score_real(records: list[dict[str, Any]], preds: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Span-level, any overlap (the corpus's original scoring is category-blind): a gold span is found when a
+    prediction overlaps it; a prediction is correct when it overlaps a gold span.  Recall per gold type, and
+    overall with and without DateYear (HIPAA Safe Harbor lets years stand, and our de-identifier keeps them)."""
+    per: dict[str, dict[str, int]] = {t: {"gold": 0, "found": 0} for t in REAL_TYPES}
+    tp_pred = n_pred = 0
+    misses: list[dict[str, Any]] = []
+    false_alarms = 0
+    for r, ps in zip(records, preds, strict=True):
+        for g in r["phi"]:
+            hit = any(p["start"] < g["end"] and g["start"] < p["end"] for p in ps)
+            d = per.setdefault(g["type"], {"gold": 0, "found": 0})
+            d["gold"] += 1
+            d["found"] += hit
+            if not hit:
+                misses.append({"note": r["id"], "type": g["type"]})
+        for p in ps:
+            n_pred += 1
+            ok = any(p["start"] < g["end"] and g["start"] < p["end"] for g in r["phi"])
+            tp_pred += ok
+            false_alarms += not ok
+    gold = sum(d["gold"] for d in per.values())
+    found = sum(d["found"] for d in per.values())
+    gold_ny = gold - per["DateYear"]["gold"]
+    found_ny = found - per["DateYear"]["found"]
+    return {
+        "recall": found / gold if gold else None,
+        "recall_without_dateyear": found_ny / gold_ny if gold_ny else None,
+        "precision": tp_pred / n_pred if n_pred else None,
+        "gold_spans": gold, "predicted_spans": n_pred, "false_alarms": false_alarms,
+        "per_type": {t: {**d, "recall": d["found"] / d["gold"] if d["gold"] else None} for t, d in per.items()},
+        "missed": len(misses),
+    }
+
+
+def _timed(fn: Any, texts: list[str]) -> tuple[list[list[dict[str, Any]]], float]:
+    t0 = time.perf_counter()
+    out = fn(texts)
+    return out, time.perf_counter() - t0
+
+
+def run_real(args: argparse.Namespace) -> int:
+    from _common import SHARED_DATA
+
+    path = args.corpus_path or SHARED_DATA / "physionet_deid_dev" / "notes.jsonl"
+    records = load_physionet(path)
+    texts = [r["text"] for r in records]
+    folds = patient_folds(records, args.folds)
+    systems: dict[str, Any] = {}
+    wanted = [s for s in args.systems.split(",") if s]
+
+    def spans_of(found: Any) -> list[dict[str, Any]]:
+        return [{"start": s.start, "end": s.end, "label": s.label} for s in found]
+
+    if "rules" in wanted:
+        from medassist.nlp.deid import Deidentifier
+
+        deid = Deidentifier(secret="benchmark")
+        preds, secs = _timed(lambda ts: [spans_of(deid.find(t)) for t in ts], texts)
+        systems["medassist-rules"] = {**score_real(records, preds), "seconds": round(secs, 2),
+                                      "notes_per_second": round(len(texts) / secs, 1)}
+    if "presidio" in wanted:
+        engine = presidio_engine()
+        preds, secs = _timed(lambda ts: [[{"start": x.start, "end": x.end, "label": x.entity_type}
+                                          for x in engine.analyze(text=t, language="en")] for t in ts], texts)
+        import presidio_analyzer
+
+        systems["presidio"] = {"version": getattr(presidio_analyzer, "__version__", "unknown"),
+                               "setup": "blank spaCy 'en' model (no NER offline), default recognizers, all scores",
+                               **score_real(records, preds), "seconds": round(secs, 2),
+                               "notes_per_second": round(len(texts) / secs, 1)}
+    command = "python benchmarks/deid_eval.py " + " ".join(sys.argv[1:])
+    result = {
+        "benchmark": "deid_eval_real",
+        "corpus": {"path": "../shared/data/physionet_deid_dev/notes.jsonl",
+                   "what": "PhysioNet deid gold standard (Neamatullah et al. 2008), MIMIC-II nursing notes with surrogate PHI, GPL-2.0",
+                   "notes": len(records), "patients": len({r["patient_id"] for r in records}),
+                   "phi_spans": sum(len(r["phi"]) for r in records), "folds": args.folds,
+                   "fold_sizes_notes": [folds.count(i) for i in range(args.folds)]},
+        "scoring": score_real.__doc__.split("\n")[0] + " (see score_real)",
+        "systems": systems,
+    }
+    write_record(args.out, result, command)
+    print("| system | recall | recall w/o DateYear | precision | notes/s | " + " | ".join(f"{t} R" for t in REAL_TYPES) + " |")
+    for name, s in systems.items():
+        per = " | ".join("-" if s["per_type"].get(t, {}).get("recall") is None else f"{s['per_type'][t]['recall']:.3f}"
+                         for t in REAL_TYPES)
+        print(f"| {name} | {s['recall']:.3f} | {s['recall_without_dateyear']:.3f} | {s['precision']:.3f} | "
+              f"{s['notes_per_second']} | {per} |")
+    return 0
+
+
 def presidio_engine() -> Any:
     import spacy
     import tldextract
@@ -65,14 +194,23 @@ def presidio_engine() -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", choices=["physionet", "synthetic"], default="physionet",
+                    help="physionet: the real notes in ../shared/data/physionet_deid_dev (the headline); synthetic: our generator")
+    ap.add_argument("--corpus-path", type=Path, default=None, help="another notes.jsonl in the PhysioNet layout")
+    ap.add_argument("--folds", type=int, default=5, help="patient-level cross-validation folds (physionet)")
+    ap.add_argument("--systems", default="rules,presidio", help="physionet: comma-separated systems to score")
     ap.add_argument("--n", type=int, default=500, help="synthetic notes")
     ap.add_argument("--seed", type=int, default=20261124, help="corpus seed (never used for tuning)")
     ap.add_argument("--templates", default="holdout", choices=["holdout", "test", "eval", "dev"])
     ap.add_argument("--no-presidio", action="store_true", help="skip Presidio")
     ap.add_argument("--model", type=Path, default=None,
                     help="a trained de-id model directory: also score the model alone and rules + model")
-    ap.add_argument("--out", type=Path, default=RESULTS / "deid_eval.json")
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.corpus == "physionet":
+        args.out = args.out or RESULTS / "deid_eval_real.json"
+        return run_real(args)
+    args.out = args.out or RESULTS / "deid_eval.json"
 
     from medassist.nlp.deid import Deidentifier
     from medassist.nlp.deid_synth import generate, score

@@ -133,6 +133,10 @@ class Condition(_Strict):
     id: str
     name: str
     lay_name: str | None = None
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other names it answers to: synonyms, the subtypes it covers, US/UK spellings, abbreviations",
+    )
     icd10: str
     area: str
     specialty: str = Field(description="the specialty or service to see")
