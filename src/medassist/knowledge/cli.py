@@ -21,6 +21,30 @@ def check(path: Annotated[Path | None, typer.Argument(help="knowledge-base folde
 
 
 @app.command()
+def selftest(
+    ids: Annotated[list[str] | None, typer.Argument(help="condition ids (default: all)")] = None,
+    n: Annotated[int, typer.Option(help="synthetic patients per condition")] = 20,
+    below: Annotated[float, typer.Option(help="only print conditions whose top-3 is below this")] = 1.01,
+) -> None:
+    """For curators: top-1/top-3 of each condition on its own synthetic patients (reasoner + lexicon intake)."""
+    from medassist.knowledge import KnowledgeBase
+    from medassist.knowledge.check import selftest as run
+
+    kb = KnowledgeBase.load()
+    unknown = [c for c in ids or [] if c not in kb.conditions]
+    if unknown:
+        raise typer.BadParameter(f"unknown condition ids: {', '.join(unknown)}")
+    res = run(kb, list(ids or sorted(kb.conditions)), n=n)
+    for cid, r in res.items():
+        if r["top3"] < below:  # type: ignore[operator]
+            typer.echo(f"{cid:40s} top1 {r['top1']:.2f} top3 {r['top3']:.2f} unread/patient "
+                       f"{r['present_findings_not_read_per_patient']} rivals {', '.join(r['rivals'])}")  # type: ignore[arg-type]
+    vals = list(res.values())
+    typer.echo(f"{len(vals)} conditions: mean top1 {sum(v['top1'] for v in vals) / len(vals):.3f}, "  # type: ignore[misc]
+               f"mean top3 {sum(v['top3'] for v in vals) / len(vals):.3f}")  # type: ignore[misc]
+
+
+@app.command()
 def stats() -> None:
     """Counts by area, triage level and finding kind."""
     from medassist.knowledge import KnowledgeBase

@@ -45,6 +45,12 @@ AREAS: tuple[str, ...] = (
     "ophthalmology",
     "haematology",
     "renal",
+    "rheumatology",
+    "oncology",
+    "toxicology",
+    "mens_health",
+    "oral_health",
+    "vascular",
 )
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
