@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from medassist.diagnosis.demographics import extract_age, extract_duration, extract_onset, extract_sex
-from medassist.diagnosis.intake import Intake, IntakeSettings, stem
+from medassist.diagnosis.intake import Intake, IntakeSettings
 from medassist.knowledge import KnowledgeBase
+from medassist.matcher import stem
 
 
 @pytest.fixture(scope="module")

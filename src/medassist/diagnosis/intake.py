@@ -28,10 +28,11 @@ from medassist.diagnosis.demographics import Value, extract_age, extract_duratio
 from medassist.diagnosis.reasoner import Observation
 from medassist.doc import Entity, Note
 from medassist.knowledge.kb import KnowledgeBase
+from medassist.matcher import WORD_TOKEN as _TOKEN
+from medassist.matcher import Case, Fuzzy, PhraseMatcher, raw_word, stem_tokenizer
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "finding_phrases.npz"
 
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # words that carry no meaning for matching (negations are NOT here: ConText reads them separately)
 FILLER = frozenset(
     ["a", "an", "the", "my", "me", "i", "im", "ive", "id", "its", "it", "is", "am", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "got", "get", "gets", "getting", "feel", "feels", "feeling", "felt", "really", "very", "so", "quite", "bit", "little", "some", "of", "in", "on", "at", "to", "from", "for", "with", "this", "that", "these", "those", "there", "here", "just", "kind", "sort", "like", "also", "too", "keep", "keeps", "kept", "and", "or"]
@@ -39,36 +40,12 @@ FILLER = frozenset(
 _ENGLISH = frozenset(["i", "my", "the", "and", "is", "have", "a", "to", "it", "in", "of", "with", "for", "been", "no", "not", "me", "am", "pain", "had", "since"])
 
 
-def stem(word: str) -> str:
-    w = word.lower().replace("'", "").replace("’", "")
-    if len(w) <= 3 or w.isdigit():
-        return w
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            if suffix == "s" and w.endswith(("ss", "us", "is")):
-                return w
-            if suffix == "es" and not w.endswith(("sses", "xes", "ches", "shes", "zes")):
-                continue
-            w = w[: len(w) - len(suffix)] + repl
-            break
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":  # stopp -> stop, throbb -> throb
-        w = w[:-1]
-    return w
+_tokenize = stem_tokenizer(FILLER)
 
 
 def norm_tokens(text: str) -> list[tuple[int, int, str]]:
     """(start, end, stem) for every meaningful token; filler words are dropped."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        low = m.group().lower().replace("’", "'")
-        if low.replace("'", "") in FILLER:
-            continue
-        out.append((m.start(), m.end(), stem(low)))
-    return out
-
-
-def _raw(word: str) -> str:
-    return word.lower().replace("'", "").replace("’", "")
+    return [(t.start, t.end, t.key) for t in _tokenize(text)]
 
 
 @dataclass
@@ -76,62 +53,6 @@ class Phrase:
     finding: str
     text: str
     kind: str  # name | lay | clinical
-
-
-class PhraseTrie:
-    def __init__(self) -> None:
-        self.root: dict[str, Any] = {}
-        self.vocab: set[str] = set()
-
-    def add(self, stems: tuple[str, ...], finding: str, *, upper_only: bool = False, exact: str | None = None) -> None:
-        """Add a phrase.
-
-        ``upper_only`` phrases (short abbreviations: "CP", "BED") match only in capitals.  ``exact``: a
-        one-word phrase matches that word (or its plural) only, never another word with the same stem
-        ("boil" is not "boiling", "the runs" is not "running").
-        """
-        if not stems:
-            return
-        node = self.root
-        for s in stems:
-            node = node.setdefault(s, {})
-            self.vocab.add(s)
-        if exact is not None:
-            node.setdefault("\2", {}).setdefault(exact, finding)
-            node["\2"].setdefault(exact + "s", finding)
-            node["\2"].setdefault(exact + "es", finding)
-            return
-        key = "\1" if upper_only else "\0"
-        node.setdefault(key, finding)  # the first finding to claim a phrase keeps it
-
-    def match(self, toks: list[tuple[int, int, str]], text: str = "", corrected: dict[int, str] | None = None) -> list[tuple[int, int, str, int, int]]:
-        """Longest non-overlapping matches: (char_start, char_end, finding, first_tok, last_tok).
-
-        ``corrected`` maps token start offsets to the lexicon word a misspelling was corrected to."""
-        corrected = corrected or {}
-        out = []
-        i = 0
-        while i < len(toks):
-            node = self.root.get(toks[i][2])
-            best = None
-            j = i
-            while node is not None:
-                if "\0" in node:
-                    best = (j, node["\0"])
-                elif "\1" in node and text[toks[i][0]:toks[j][1]].isupper():
-                    best = (j, node["\1"])
-                elif "\2" in node and i == j and (corrected.get(toks[i][0]) or _raw(text[toks[i][0]:toks[i][1]])) in node["\2"]:
-                    best = (j, node["\2"][corrected.get(toks[i][0]) or _raw(text[toks[i][0]:toks[i][1]])])
-                j += 1
-                if j >= len(toks):
-                    break
-                node = node.get(toks[j][2])
-            if best is None:
-                i += 1
-            else:
-                out.append((toks[i][0], toks[best[0]][1], best[1], i, best[0]))
-                i = best[0] + 1
-        return out
 
 
 @dataclass
@@ -161,7 +82,7 @@ class Intake:
 
         self.kb = kb
         self.settings = settings or IntakeSettings()
-        self.trie = PhraseTrie()
+        self.matcher: PhraseMatcher[str] = PhraseMatcher(_tokenize)  # the first finding to claim a phrase keeps it
         self.phrases: list[Phrase] = []
         # specific findings first, so a phrase shared with a generic parent goes to the specific one
         self.abbreviations: dict[str, str] = dict(ABBREVIATIONS)
@@ -171,35 +92,23 @@ class Intake:
                 for text in items:
                     content = norm_tokens(text)
                     stems = tuple(s for _, _, s in content)
+                    # short abbreviations ("CP", "BED") match only in capitals; a one-word phrase only that word
+                    # (or its plural), never another word with the same stem ("boil" is not "boiling")
                     short_caps = kind == "clinical" and text.isupper() and len(re.sub(r"\W", "", text)) <= 4
-                    exact = None
                     if len(content) == 1 and not short_caps:
-                        word = _raw(text[content[0][0]:content[0][1]])
+                        word = raw_word(text[content[0][0]:content[0][1]])
                         exact = word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 4 else word
-                    self.trie.add(stems, fid, upper_only=short_caps, exact=exact)
+                        self.matcher.add(stems, fid, Case.EXACT, exact=exact)
+                    else:
+                        self.matcher.add(stems, fid, Case.UPPER if short_caps else Case.ANY)
                     self.phrases.append(Phrase(fid, text, kind))
                     if short_caps:
                         self.abbreviations.setdefault(text, f.name.lower())
-        self.vocab_list = sorted(w for w in self.trie.vocab if len(w) >= 5)
+        self.fuzzy = Fuzzy(self.matcher.vocab, self.settings.fuzzy_score)
         self.assertion = make_assertion()
         self._phrase_emb: np.ndarray | None = None
 
     # ------------------------------------------------------------------ helpers
-    def _correct(self, toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]], dict[int, str]]:
-        """Tokens with misspelt words replaced by the nearest lexicon word, and {offset: corrected word}."""
-        from rapidfuzz import fuzz, process
-
-        out = []
-        corrected: dict[int, str] = {}
-        for a, b, s in toks:
-            if len(s) >= 5 and s not in self.trie.vocab and not s.isdigit():
-                hit = process.extractOne(s, self.vocab_list, scorer=fuzz.ratio, score_cutoff=self.settings.fuzzy_score)
-                if hit:
-                    s = hit[0]
-                    corrected[a] = s  # a corrected word counts as the exact lexicon word
-            out.append((a, b, s))
-        return out, corrected
-
     def phrase_embeddings(self) -> np.ndarray:
         if self._phrase_emb is None:
             from medassist.models.embed import embed_phrases
@@ -247,12 +156,12 @@ class Intake:
         if len(words) >= 6 and sum(w in _ENGLISH for w in words) / len(words) < 0.05:
             result.warnings.append("This does not look like English; MedAssist reads English only.")
         sentences = split_sentences(text) or [(0, len(text))]
-        toks, corrected = self._correct(norm_tokens(text))
+        toks, corrected = self.fuzzy.correct_tokens(_tokenize(text))
         ents: list[Entity] = []
         covered: list[tuple[int, int]] = []
-        for a, b, fid, _, _ in self.trie.match(toks, text, corrected):
-            ents.append(Entity(a, b, "finding", text[a:b], 1.0, "lexicon", attributes={"finding": fid}))
-            covered.append((a, b))
+        for m in self.matcher.match(text, toks, corrected=corrected):
+            ents.append(Entity(m.start, m.end, "finding", text[m.start:m.end], 1.0, "lexicon", attributes={"finding": m.value}))
+            covered.append((m.start, m.end))
         if self.settings.use_embeddings:
             ents.extend(self._embedding_matches(text, sentences, covered))
         note = Note(text=text, sentences=sentences, entities=ents)

@@ -24,7 +24,8 @@ import yaml
 
 from medassist.doc import ASSERTION_FLAGS, Entity, Note
 from medassist.errors import ConfigError, ErrorCode
-from medassist.nlp._text import DATA_DIR, term_tokens, tokens
+from medassist.matcher import PhraseMatcher, Token, all_note_tokens
+from medassist.nlp._text import DATA_DIR, tokens
 
 CATEGORIES = (*ASSERTION_FLAGS, "pseudo", "terminate")
 DIRECTIONS = ("forward", "backward", "bidirectional")
@@ -67,7 +68,7 @@ class ContextRule:
 class RuleSet:
     rules: list[ContextRule]
     section_rules: dict[str, dict[str, Any]]
-    trie: dict[str, Any]
+    cues: PhraseMatcher[ContextRule]
     cross_sentence: bool = False
 
 
@@ -82,7 +83,7 @@ def load_rules(path: str | None = None) -> RuleSet:
         raise ConfigError(ErrorCode.E510, path=p, detail="expected a mapping with a list under 'rules'")
     default_scope = int((data.get("defaults") or {}).get("max_scope", 12))
     rules: list[ContextRule] = []
-    trie: dict[str, Any] = {}
+    cues: PhraseMatcher[ContextRule] = PhraseMatcher(all_note_tokens, merge=lambda old, new: new)  # a later rule wins
     for i, raw in enumerate(data["rules"], 1):
         if not isinstance(raw, dict) or "cue" not in raw or raw.get("category") not in CATEGORIES:
             raise ConfigError(
@@ -101,19 +102,14 @@ def load_rules(path: str | None = None) -> RuleSet:
             cross_sentence=bool(raw.get("cross_sentence", False)),
         )
         rules.append(rule)
-        node = trie
-        toks = term_tokens(rule.cue)
-        if not toks:
+        if not cues.add(rule.cue, rule) and cues.get(rule.cue) is not rule:
             raise ConfigError(ErrorCode.E510, path=p, detail=f"rule {i}: empty cue")
-        for t in toks:
-            node = node.setdefault(t, {})
-        node["\0"] = rule
     section_rules = data.get("section_rules") or {}
     for name, flags in section_rules.items():
         bad = [k for k in flags if k not in ASSERTION_FLAGS and k != "labels"]
         if bad:
             raise ConfigError(ErrorCode.E510, path=p, detail=f"section rule {name!r}: unknown keys {bad}")
-    return RuleSet(rules, section_rules, trie, any(r.cross_sentence for r in rules))
+    return RuleSet(rules, section_rules, cues, any(r.cross_sentence for r in rules))
 
 
 @dataclass
@@ -131,28 +127,8 @@ class AssertionDetector:
         self.rules = rules
         self.use_sections = use_sections
 
-    def _cues(self, toks: list[tuple[int, int, str]]) -> list[_Cue]:
-        out: list[_Cue] = []
-        n = len(toks)
-        i = 0
-        while i < n:
-            node = self.rules.trie.get(toks[i][2])
-            best: _Cue | None = None
-            j = i
-            while node is not None:
-                rule = node.get("\0")
-                if rule is not None:
-                    best = _Cue(i, j, rule)
-                j += 1
-                if j >= n:
-                    break
-                node = node.get(toks[j][2])
-            if best is None:
-                i += 1
-            else:
-                out.append(best)
-                i = best.j + 1
-        return out
+    def _cues(self, text: str, toks: list[Token]) -> list[_Cue]:
+        return [_Cue(m.first, m.last, m.value) for m in self.rules.cues.match(text, toks)]
 
     def __call__(self, note: Note) -> Note:
         if not note.entities:
@@ -187,8 +163,8 @@ class AssertionDetector:
         sec_bounds: list[tuple[int, int]],
         all_ents: list[Entity],
     ) -> None:
-        toks = [(a + s_start, b + s_start, t) for a, b, t in tokens(text[s_start:s_end])]
-        cues = self._cues(toks)
+        toks = [Token(t.start + s_start, t.end + s_start, t.key) for t in all_note_tokens(text[s_start:s_end])]
+        cues = self._cues(text, toks)
         terminators = [c.i for c in cues if c.rule.category == "terminate"]
         for cue in cues:
             cat = cue.rule.category
@@ -202,7 +178,7 @@ class AssertionDetector:
                     last = min(last, nxt[0] - 1)
                 last = min(last, len(toks) - 1)
                 if last > cue.j:
-                    end_char = toks[last][1]
+                    end_char = toks[last].end
                     if cue.rule.cross_sentence and last == len(toks) - 1:
                         end_char = _extend(
                             text,
@@ -210,9 +186,9 @@ class AssertionDetector:
                             k,
                             cue.rule.max_scope - (last - cue.j),
                             sec_bounds,
-                            toks[cue.j][1],
+                            toks[cue.j].end,
                         )
-                    ranges.append((toks[cue.j][1], end_char))
+                    ranges.append((toks[cue.j].end, end_char))
             if cue.rule.direction in ("backward", "bidirectional"):
                 first = cue.i - cue.rule.max_scope
                 prev = [t for t in terminators if t < cue.i]
@@ -220,8 +196,8 @@ class AssertionDetector:
                     first = max(first, prev[-1] + 1)
                 first = max(first, 0)
                 if first < cue.i:
-                    ranges.append((toks[first][0], toks[cue.i][0]))
-            cue_start, cue_end = toks[cue.i][0], toks[cue.j][1]
+                    ranges.append((toks[first].start, toks[cue.i].start))
+            cue_start, cue_end = toks[cue.i].start, toks[cue.j].end
             for ent in all_ents if cue.rule.cross_sentence else ents:
                 if ent.start < cue_end and cue_start < ent.end:
                     continue  # the cue is part of the entity

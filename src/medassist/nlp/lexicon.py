@@ -28,10 +28,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from medassist.errors import ConfigError, ErrorCode
-from medassist.nlp._text import DATA_DIR, iter_data_lines, term_tokens, tokens
+from medassist.matcher import Case, PhraseMatcher, note_tokens
+from medassist.nlp._text import DATA_DIR, iter_data_lines
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,6 @@ ORDINARY_SHORT_WORDS = frozenset(
         "picc",
     ]
 )
-_END = "\0"
 
 
 def pool_concepts(first: list[tuple[str, str, str]], more: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -147,15 +146,19 @@ def _case_rule(term: str, label: str) -> int:
 
 
 class Lexicon:
-    """A token trie of terms -> :class:`TermInfo`."""
+    """The clinical terms in the shared phrase matcher (``medassist.matcher``): term -> :class:`TermInfo`."""
 
     def __init__(self) -> None:
-        self.trie: dict[str, Any] = {}
-        self.size = 0
+        self.matcher: PhraseMatcher[TermInfo] = PhraseMatcher(
+            note_tokens, merge=_merge, boundaries=True, case_of=lambda info: Case(info.case))
         self._hash = hashlib.sha256()
 
+    @property
+    def size(self) -> int:
+        return self.matcher.size
+
     def add(self, term: str, info: TermInfo, plural: bool = True) -> None:
-        toks = tuple(t for t in term_tokens(term) if t != "-")
+        toks = self.matcher.keys(term)
         if not toks:
             return
         self._insert(toks, info)
@@ -166,25 +169,8 @@ class Lexicon:
                 self._insert((*toks[:-1], last[:-1] + "ies"), info)
 
     def _insert(self, toks: tuple[str, ...], info: TermInfo) -> None:
-        node = self.trie
-        for t in toks:
-            node = node.setdefault(t, {})
-        existing: TermInfo | None = node.get(_END)
-        if existing is None:
-            node[_END] = info
-            self.size += 1
-            self._hash.update(
-                ("\x1f".join(toks) + "\x1e" + info.label + "\x1e" + info.canonical + "\n").encode()
-            )
-            return
-        # one surface form, several sources: keep the highest-precedence label, pool the concepts
-        if info.precedence < existing.precedence:
-            info.concepts = pool_concepts(info.concepts, existing.concepts)
-            info.case = min(info.case, existing.case)
-            node[_END] = info
-        else:
-            existing.concepts = pool_concepts(existing.concepts, info.concepts)
-            existing.case = min(existing.case, info.case)
+        if self.matcher.add(toks, info):
+            self._hash.update(("\x1f".join(toks) + "\x1e" + info.label + "\x1e" + info.canonical + "\n").encode())
 
     @property
     def digest(self) -> str:
@@ -192,72 +178,27 @@ class Lexicon:
 
     def vocabulary(self) -> set[str]:
         """Every token used by a term (for other components' 'is this a clinical word' checks)."""
-        out: set[str] = set()
-        stack = [self.trie]
-        while stack:
-            node = stack.pop()
-            for k, v in node.items():
-                if k != _END:
-                    out.add(k)
-                    stack.append(v)
-        return out
+        return set(self.matcher.vocab)
 
     def terms(self) -> Iterable[tuple[str, TermInfo]]:
-        stack: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), self.trie)]
-        while stack:
-            path, node = stack.pop()
-            for k, v in node.items():
-                if k == _END:
-                    yield " ".join(path), v
-                else:
-                    stack.append(((*path, k), v))
+        for keys, _, info in self.matcher.entries():
+            yield " ".join(keys), info
 
     def match(self, text: str, max_rank: int | None = None) -> list[Match]:
         """Longest matches, left to right; ``max_rank`` ignores entries of that precedence or lower."""
-        toks = [t for t in tokens(text) if t[2] != "-"]
-        out: list[Match] = []
-        n = len(toks)
-        i = 0
-        trie = self.trie
-        while i < n:
-            node = trie.get(toks[i][2])
-            if node is None:
-                i += 1
-                continue
-            start = toks[i][0]
-            if start > 0 and text[start - 1].isalnum() and toks[i][2][0].isalnum():
-                i += 1
-                continue
-            best: tuple[int, TermInfo] | None = None
-            j = i
-            while node is not None:
-                info = node.get(_END)
-                if info is not None and (max_rank is None or info.precedence < max_rank):
-                    end = toks[j][1]
-                    if (
-                        end >= len(text) or not (text[end].isalnum() and text[end - 1].isalnum())
-                    ) and self._case_ok(text, start, end, info.case):
-                        best = (j, info)
-                j += 1
-                if j >= n:
-                    break
-                node = node.get(toks[j][2])
-            if best is None:
-                i += 1
-                continue
-            j, info = best
-            out.append(Match(start, toks[j][1], info))
-            i = j + 1
-        return out
+        accept = None if max_rank is None else (lambda info: info.precedence < max_rank)
+        return [Match(m.start, m.end, m.value) for m in self.matcher.match(text, accept=accept)]
 
-    @staticmethod
-    def _case_ok(text: str, start: int, end: int, rule: int) -> bool:
-        if rule == 0:
-            return True
-        surface = text[start:end]
-        if rule == 2:
-            return surface.isupper()
-        return surface[:1].isupper()
+
+def _merge(existing: TermInfo, info: TermInfo) -> TermInfo:
+    """One surface form, several sources: keep the highest-precedence label, pool the concepts."""
+    if info.precedence < existing.precedence:
+        info.concepts = pool_concepts(info.concepts, existing.concepts)
+        info.case = min(info.case, existing.case)
+        return info
+    existing.concepts = pool_concepts(existing.concepts, info.concepts)
+    existing.case = min(existing.case, info.case)
+    return existing
 
 
 # -------------------------------------------------------------------------------------------- building
