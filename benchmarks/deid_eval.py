@@ -1,6 +1,6 @@
 """De-identification recall and precision per identifier type: MedAssist rules vs Microsoft Presidio.
 
-The corpus is synthetic (``medassist.nlp.deid_synth``).  The rules were tuned on the ``dev`` templates
+The corpus is synthetic (``medassist.nlp.deid.synth``).  The rules were tuned on the ``dev`` templates
 (seeds 1-4), then on the ``eval`` templates (seed 20261122: its first, untuned result is kept in
 results/deid_eval_v1_before_tuning_on_eval.json), then on the ``test`` templates (seed 20261123; first
 result in results/deid_eval_v2_test_heldout.json).  The ``holdout`` templates were written after all of
@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_record  # noqa: E402
 
+from medassist.nlp.deid.corpus import REAL_TYPES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
 
@@ -45,113 +47,94 @@ PRESIDIO_TO_OURS = {
 
 
 # ---------------------------------------------------------------------------------------------- real notes
-REAL_TYPES = ("HCPName", "PTName", "PTNameInitial", "RelativeProxyName", "Date", "DateYear", "Location", "Phone", "Other")
+WORK = ROOT / "work" / "deid"
 
 
-def load_physionet(path: Path) -> list[dict[str, Any]]:
-    """The PhysioNet deid gold standard notes: patient_id, note_id, text, phi [{start, end_exclusive, type}]."""
-    import json
-
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            d = json.loads(line)
-            out.append({"patient_id": d["patient_id"], "id": f"{d['patient_id']}-{d['note_id']}", "text": d["text"],
-                        "phi": [{"start": p["start"], "end": p.get("end_exclusive", p.get("end")), "type": p["type"]} for p in d["phi"]]})
-    return out
+def _spans(found: Any) -> list[dict[str, Any]]:
+    return [{"start": s.start, "end": s.end, "label": s.label, "score": s.score, "source": s.source} for s in found]
 
 
-def patient_folds(records: list[dict[str, Any]], k: int = 5, seed: int = 20261204) -> list[int]:
-    """A fold per note, by patient: every note of a patient lands in the same fold.  Patients are shuffled
-    with a fixed seed, then dealt to the fold with the fewest PHI spans so far (folds of similar weight)."""
-    import random
+def fold_model(records: list[dict[str, Any]], folds: list[int], k: int | None, args: argparse.Namespace) -> Path:
+    """Train the PHI tagger on every fold but ``k`` (``None``: on all notes) with the shipped recipe;
+    10% of the training patients are the dev set.  A model already in place is reused with --reuse."""
+    from medassist.nlp.deid.corpus import real_examples, split_patients, synthetic_examples, write_jsonl
+    from medassist.training import train
 
-    phi: dict[Any, int] = {}
-    for r in records:
-        phi[r["patient_id"]] = phi.get(r["patient_id"], 0) + len(r["phi"]) + 1
-    patients = sorted(phi)
-    random.Random(seed).shuffle(patients)
-    patients.sort(key=lambda p: -phi[p])  # stable: heavy patients first, ties in shuffled order
-    load = [0] * k
-    fold_of: dict[Any, int] = {}
-    for p in patients:
-        f = min(range(k), key=lambda i: (load[i], i))
-        fold_of[p] = f
-        load[f] += phi[p]
-    return [fold_of[r["patient_id"]] for r in records]
-
-
-def score_real(records: list[dict[str, Any]], preds: list[list[dict[str, Any]]]) -> dict[str, Any]:
-    """Span-level, any overlap (the corpus's original scoring is category-blind): a gold span is found when a
-    prediction overlaps it; a prediction is correct when it overlaps a gold span.  Recall per gold type, and
-    overall with and without DateYear (HIPAA Safe Harbor lets years stand, and our de-identifier keeps them)."""
-    per: dict[str, dict[str, int]] = {t: {"gold": 0, "found": 0} for t in REAL_TYPES}
-    tp_pred = n_pred = 0
-    misses: list[dict[str, Any]] = []
-    false_alarms = 0
-    for r, ps in zip(records, preds, strict=True):
-        for g in r["phi"]:
-            hit = any(p["start"] < g["end"] and g["start"] < p["end"] for p in ps)
-            d = per.setdefault(g["type"], {"gold": 0, "found": 0})
-            d["gold"] += 1
-            d["found"] += hit
-            if not hit:
-                misses.append({"note": r["id"], "type": g["type"]})
-        for p in ps:
-            n_pred += 1
-            ok = any(p["start"] < g["end"] and g["start"] < p["end"] for g in r["phi"])
-            tp_pred += ok
-            false_alarms += not ok
-    gold = sum(d["gold"] for d in per.values())
-    found = sum(d["found"] for d in per.values())
-    gold_ny = gold - per["DateYear"]["gold"]
-    found_ny = found - per["DateYear"]["found"]
-    return {
-        "recall": found / gold if gold else None,
-        "recall_without_dateyear": found_ny / gold_ny if gold_ny else None,
-        "precision": tp_pred / n_pred if n_pred else None,
-        "gold_spans": gold, "predicted_spans": n_pred, "false_alarms": false_alarms,
-        "per_type": {t: {**d, "recall": d["found"] / d["gold"] if d["gold"] else None} for t, d in per.items()},
-        "missed": len(misses),
-    }
-
-
-def _timed(fn: Any, texts: list[str]) -> tuple[list[list[dict[str, Any]]], float]:
+    name = "all" if k is None else f"fold{k}"
+    out = WORK / name
+    model_dir = out / "model"
+    if args.reuse and (model_dir / "medassist.json").exists():
+        return model_dir
+    train_recs = [r for r, f in zip(records, folds, strict=True) if f != k]
+    rest, dev = split_patients(train_recs, 0.1, seed=100 + (k if k is not None else 99))
+    synth = synthetic_examples(args.synthetic, seed=1000 + (k if k is not None else 99))
+    write_jsonl(out / "train.jsonl", real_examples(rest) + synth)
+    write_jsonl(out / "dev.jsonl", real_examples(dev))
+    overrides = [f"data.train={out / 'train.jsonl'}", f"data.dev={out / 'dev.jsonl'}", f"output_dir={model_dir}",
+                 "overwrite=true", "training.progress=false", *args.override]
     t0 = time.perf_counter()
-    out = fn(texts)
-    return out, time.perf_counter() - t0
+    train(ROOT.parent / "configs" / "train" / "deid.yaml", overrides)
+    print(f"{name}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
+    return model_dir
 
 
 def run_real(args: argparse.Namespace) -> int:
     from _common import SHARED_DATA
 
+    from medassist.nlp.deid import Deidentifier
+    from medassist.nlp.deid.corpus import patient_folds, read_physionet, score_physionet
+
     path = args.corpus_path or SHARED_DATA / "physionet_deid_dev" / "notes.jsonl"
-    records = load_physionet(path)
+    records = read_physionet(path)
     texts = [r["text"] for r in records]
     folds = patient_folds(records, args.folds)
-    systems: dict[str, Any] = {}
     wanted = [s for s in args.systems.split(",") if s]
-
-    def spans_of(found: Any) -> list[dict[str, Any]]:
-        return [{"start": s.start, "end": s.end, "label": s.label} for s in found]
-
+    preds: dict[str, list[list[dict[str, Any]] | None]] = {}
+    secs: dict[str, float] = {}
     if "rules" in wanted:
-        from medassist.nlp.deid import Deidentifier
-
-        deid = Deidentifier(secret="benchmark")
-        preds, secs = _timed(lambda ts: [spans_of(deid.find(t)) for t in ts], texts)
-        systems["medassist-rules"] = {**score_real(records, preds), "seconds": round(secs, 2),
-                                      "notes_per_second": round(len(texts) / secs, 1)}
+        deid = Deidentifier(secret="benchmark", detector="rules")
+        t0 = time.perf_counter()
+        preds["medassist-rules"] = [_spans(deid.find(t)) for t in texts]
+        secs["medassist-rules"] = time.perf_counter() - t0
+    fold_dirs: dict[int, str] = {}
+    if "model" in wanted or "hybrid" in wanted:
+        for name in ("medassist-model", "medassist-hybrid"):
+            preds[name], secs[name] = [None] * len(texts), 0.0
+        for k in range(args.folds):
+            model_dir = fold_model(records, folds, k, args)
+            fold_dirs[k] = str(model_dir)
+            idx = [i for i, f in enumerate(folds) if f == k]
+            for name, detector in (("medassist-model", "model"), ("medassist-hybrid", "hybrid")):
+                if detector not in wanted:
+                    continue
+                d = Deidentifier(secret="benchmark", detector=detector, model=str(model_dir), quantize=args.quantize)
+                t0 = time.perf_counter()
+                found = d.find_many([texts[i] for i in idx])
+                secs[name] += time.perf_counter() - t0
+                for i, sp in zip(idx, found, strict=True):
+                    preds[name][i] = _spans(sp)
+        for name in ("medassist-model", "medassist-hybrid"):
+            if name.split("-")[1] not in wanted:
+                preds.pop(name)
     if "presidio" in wanted:
         engine = presidio_engine()
-        preds, secs = _timed(lambda ts: [[{"start": x.start, "end": x.end, "label": x.entity_type}
-                                          for x in engine.analyze(text=t, language="en")] for t in ts], texts)
+        t0 = time.perf_counter()
+        preds["presidio"] = [[{"start": x.start, "end": x.end, "label": x.entity_type}
+                              for x in engine.analyze(text=t, language="en")] for t in texts]
+        secs["presidio"] = time.perf_counter() - t0
+    systems: dict[str, Any] = {}
+    for name, pr in preds.items():
+        full = score_physionet(records, pr)  # type: ignore[arg-type]
+        per_fold = [score_physionet([r for r, f in zip(records, folds, strict=True) if f == k],
+                                    [p for p, f in zip(pr, folds, strict=True) if f == k]) for k in range(args.folds)]
+        systems[name] = {**full, "per_fold": [{k: f[k] for k in ("recall", "recall_without_dateyear", "precision")}
+                                             for f in per_fold],
+                         "seconds": round(secs[name], 2), "notes_per_second": round(len(texts) / secs[name], 1)}
+    if "presidio" in systems:
         import presidio_analyzer
 
-        systems["presidio"] = {"version": getattr(presidio_analyzer, "__version__", "unknown"),
-                               "setup": "blank spaCy 'en' model (no NER offline), default recognizers, all scores",
-                               **score_real(records, preds), "seconds": round(secs, 2),
-                               "notes_per_second": round(len(texts) / secs, 1)}
+        systems["presidio"]["version"] = getattr(presidio_analyzer, "__version__", "unknown")
+        systems["presidio"]["setup"] = "blank spaCy 'en' model (no NER offline), default recognizers, all scores"
     command = "python benchmarks/deid_eval.py " + " ".join(sys.argv[1:])
     result = {
         "benchmark": "deid_eval_real",
@@ -160,7 +143,11 @@ def run_real(args: argparse.Namespace) -> int:
                    "notes": len(records), "patients": len({r["patient_id"] for r in records}),
                    "phi_spans": sum(len(r["phi"]) for r in records), "folds": args.folds,
                    "fold_sizes_notes": [folds.count(i) for i in range(args.folds)]},
-        "scoring": score_real.__doc__.split("\n")[0] + " (see score_real)",
+        "protocol": ("patient-level cross-validation: the tagger of each fold is trained on the other folds' notes "
+                     f"(10% of their patients as dev) plus {args.synthetic} generated notes, and scores its own fold; "
+                     "the rules and Presidio have no training and score every note"),
+        "scoring": "any-overlap span recall per gold type and overall, with and without DateYear; precision of predicted spans",
+        "quantize": args.quantize, "fold_models": fold_dirs,
         "systems": systems,
     }
     write_record(args.out, result, command)
@@ -170,6 +157,9 @@ def run_real(args: argparse.Namespace) -> int:
                          for t in REAL_TYPES)
         print(f"| {name} | {s['recall']:.3f} | {s['recall_without_dateyear']:.3f} | {s['precision']:.3f} | "
               f"{s['notes_per_second']} | {per} |")
+    if args.train_final:
+        final = fold_model(records, [-1] * len(records), None, args)
+        print(f"final model (all {len(records)} notes): {final}")
     return 0
 
 
@@ -198,7 +188,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="physionet: the real notes in ../shared/data/physionet_deid_dev (the headline); synthetic: our generator")
     ap.add_argument("--corpus-path", type=Path, default=None, help="another notes.jsonl in the PhysioNet layout")
     ap.add_argument("--folds", type=int, default=5, help="patient-level cross-validation folds (physionet)")
-    ap.add_argument("--systems", default="rules,presidio", help="physionet: comma-separated systems to score")
+    ap.add_argument("--systems", default="rules,model,hybrid,presidio",
+                    help="physionet: comma-separated of rules, model, hybrid, presidio (model/hybrid train one tagger per fold)")
+    ap.add_argument("--synthetic", type=int, default=1200, help="physionet: generated notes added to each fold's training set")
+    ap.add_argument("--reuse", action="store_true", help="physionet: reuse fold models already trained in benchmarks/work/deid")
+    ap.add_argument("--quantize", default="int8", help="physionet: int8 (dynamic, as shipped) or none")
+    ap.add_argument("--train-final", action="store_true", help="physionet: then train the tagger on every note (the shipped one)")
+    ap.add_argument("--override", action="append", default=[], help="physionet: a training override key=value (repeatable)")
     ap.add_argument("--n", type=int, default=500, help="synthetic notes")
     ap.add_argument("--seed", type=int, default=20261124, help="corpus seed (never used for tuning)")
     ap.add_argument("--templates", default="holdout", choices=["holdout", "test", "eval", "dev"])
@@ -209,17 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.corpus == "physionet":
         args.out = args.out or RESULTS / "deid_eval_real.json"
+        args.quantize = None if args.quantize in ("none", "") else args.quantize
         return run_real(args)
     args.out = args.out or RESULTS / "deid_eval.json"
 
     from medassist.nlp.deid import Deidentifier
-    from medassist.nlp.deid_synth import generate, score
+    from medassist.nlp.deid.synth import generate, score
 
     records = list(generate(args.n, args.seed, args.templates))
     chars = sum(len(r["text"]) for r in records)
     systems: dict[str, Any] = {}
 
-    deid = Deidentifier(secret="benchmark")
+    deid = Deidentifier(secret="benchmark", detector="rules")
     t0 = time.perf_counter()
     preds = [
         [{"start": s.start, "end": s.end, "label": s.label} for s in deid.find(r["text"])] for r in records
@@ -245,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         mres = score(records, mpreds)
         systems["medassist-model"] = {"model": str(args.model), "overall": mres["overall"], "per_type": mres["per_type"],
                                       "seconds": round(elapsed, 3), "notes_per_second": round(len(records) / elapsed, 1)}
-        both = Deidentifier(secret="benchmark", model=model)
+        both = Deidentifier(secret="benchmark", detector="hybrid", model=model)
         t0 = time.perf_counter()
         bpreds = [[{"start": s.start, "end": s.end, "label": s.label} for s in both.find(r["text"])] for r in records]
         elapsed = time.perf_counter() - t0
@@ -282,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "deid_eval",
         "corpus": {
-            "generator": "medassist.nlp.deid_synth",
+            "generator": "medassist.nlp.deid.synth",
             "templates": args.templates,
             "seed": args.seed,
             "notes": len(records),

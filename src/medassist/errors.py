@@ -68,6 +68,8 @@ class ErrorCode(str, Enum):
     E509 = "Unknown de-identification mode {mode!r}. Use one of: tag, mask, surrogate."
     E510 = "{path}: clinical NLP data file is invalid ({detail}). Fix the file (it is read by medassist.nlp) and run again."
     E511 = "No de-identification secret is set, so surrogates and date shifts use a public default and can be reversed by anyone with the code. Set MEDASSIST_DEID_SECRET (or the deid setting 'secret') to a private value."
+    E513 = "Unknown de-identification detector {detector!r}. Use one of: hybrid (rules and the trained model, the default), rules, model."
+    E514 = "The note is {length:,} characters long; the de-identifier reads at most {limit:,} per note. Split it into smaller notes (or raise the deid setting max_chars)."
     E512 = "{item}: failed in pipeline component {component!r} ({kind}); skipped. Run that item alone with --verbose to see the details, and report it if it persists."
 
 

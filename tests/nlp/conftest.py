@@ -9,7 +9,7 @@ from medassist.pipeline import Pipeline
 FAST_CONFIG = {
     "components": [
         {"name": "sentences"},
-        {"name": "deid", "settings": {"mode": "tag", "secret": "test-secret"}},
+        {"name": "deid", "settings": {"replace": "tag", "detector": "rules", "secret": "test-secret"}},
         {"name": "sections"},
         {"name": "entities", "settings": {"use_kb": False, "use_drugs": False}},
         {"name": "assertion"},

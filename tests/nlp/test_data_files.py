@@ -24,7 +24,7 @@ def test_tsv_files_have_the_fields_they_need() -> None:
 
 
 def test_name_lexicons() -> None:
-    from medassist.nlp.deid import load_lexicons
+    from medassist.nlp.deid.patterns import load_lexicons
 
     lex = load_lexicons()
     assert len(lex.first_names) > 300 and len(lex.last_names) > 900 and "springfield" in lex.cities

@@ -186,8 +186,13 @@ class TextClassifier(_Base):
         return self.predict([mark_relation(t, e1, e2) for t, e1, e2 in items], top_k=top_k)
 
 
-def load_model(path: str | Path, *, batch_size: int = 32, threads: int | None = None) -> TokenClassifier | TextClassifier:
-    """Load a MedAssist model directory for inference."""
+def load_model(path: str | Path, *, batch_size: int = 32, threads: int | None = None,
+               quantize: str | None = None) -> TokenClassifier | TextClassifier:
+    """Load a MedAssist model directory for inference.
+
+    ``quantize="int8"``: dynamic int8 quantization of the linear layers (PyTorch, CPU), about twice as
+    fast on 2 cores; predictions agree closely with fp32 (each model card that uses it says how closely).
+    """
     from transformers import AutoTokenizer
 
     path = Path(path)
@@ -197,6 +202,11 @@ def load_model(path: str | Path, *, batch_size: int = 32, threads: int | None = 
     if threads:
         _torch().set_num_threads(threads)
     model = load_weights(path, meta)
+    if quantize not in (None, "int8"):
+        raise ConfigError(ErrorCode.E203, key="quantize", detail=f"{quantize!r}: use null or 'int8'")
+    if quantize == "int8":
+        torch = _torch()
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     tokenizer = AutoTokenizer.from_pretrained(path)
     cls = TokenClassifier if meta["task"] == "token_classification" else TextClassifier
     return cls(path, meta, model, tokenizer, batch_size=batch_size)

@@ -33,10 +33,16 @@ class DeidFormat(StrEnum):
     text = "text"
 
 
-class DeidMode(StrEnum):
+class DeidReplace(StrEnum):
     tag = "tag"
     mask = "mask"
     surrogate = "surrogate"
+
+
+class DeidDetector(StrEnum):
+    hybrid = "hybrid"
+    rules = "rules"
+    model = "model"
 
 
 @contextmanager
@@ -236,14 +242,21 @@ def deid(
         "-f",
         help="json: one {id, text, phi} object per line; text: the de-identified text.",
     ),  # noqa: A002
-    mode: DeidMode = typer.Option(
-        DeidMode.tag,
+    mode: str = typer.Option(
+        "hybrid",
         "--mode",
         "-m",
-        help="tag ([NAME]), mask (***) or surrogate (consistent fake values, dates shifted).",
+        help="How identifiers are found: hybrid (rules and the shipped PHI tagger, the default), rules, or model. "
+        "(tag, mask and surrogate are still accepted here and mean --replace.)",
+    ),
+    replace: DeidReplace = typer.Option(
+        DeidReplace.tag,
+        "--replace",
+        "-r",
+        help="What replaces them: tag ([NAME]), mask (***) or surrogate (consistent fake values, dates shifted).",
     ),
     model: str | None = typer.Option(
-        None, "--model", help="A trained de-identification model directory, unioned with the rules."
+        None, "--model", help="Another trained PHI tagger directory instead of the shipped one (hybrid and model)."
     ),
     text_column: str = typer.Option("text", "--text-column", help="CSV column holding the note text."),
     out: Path | None = typer.Option(
@@ -263,8 +276,14 @@ def deid(
     from medassist.nlp.deid import Deidentifier
     from medassist.nlp.output import deid_record
 
+    detector, how = mode, replace.value
+    if mode in {r.value for r in DeidReplace}:  # the former meaning of --mode
+        detector, how = "hybrid", mode
+    elif mode not in {d.value for d in DeidDetector}:
+        typer.echo(f"--mode {mode!r}: use hybrid, rules or model (and --replace tag, mask or surrogate).", err=True)
+        raise typer.Exit(2)
     try:
-        deidentifier = Deidentifier(mode=mode.value, model=model)
+        deidentifier = Deidentifier(replace=how, detector=detector, model=model)
     except MedAssistError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -21,7 +21,8 @@ def deid_record(note: Note) -> dict[str, Any]:
     return {
         "id": note.id,
         "text": note.deid_text,
-        "phi": [{"start": s.start, "end": s.end, "type": s.label, "text": s.text} for s in note.phi],
+        "phi": [{"start": s.start, "end": s.end, "type": s.label, "text": s.text, "confidence": s.score,
+                 "found_by": s.source} for s in note.phi],
     }
 
 

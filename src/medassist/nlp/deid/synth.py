@@ -16,7 +16,7 @@ Output, one JSON object per line (the char-span JSONL format of the training eng
 
 Command line::
 
-    python -m medassist.nlp.deid_synth --n 500 --seed 7 --templates eval --out corpus.jsonl
+    python -m medassist.nlp.deid.synth --n 500 --seed 7 --templates eval --out corpus.jsonl
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from medassist.nlp._text import DATA_DIR
+from medassist.nlp.deid.patterns import DATA_DIR
 
 # Names the de-identifier's lexicons do not contain (invented or rare spellings), one pool per set.
 _UNSEEN_FIRST = {
@@ -84,7 +84,14 @@ _UNSEEN_LAST["holdout"] = [
     "Ferrante",
     "Halvorsen",
 ]
+_UNSEEN_FIRST["nursing"] = ["Marcelina", "Dov", "Lupita", "Tadeusz", "Oona", "Jerzy", "Winifred", "Anselm", "Keziah",
+                            "Ruaidhri", "Imelda", "Bartholomew", "Ngozi", "Casimira", "Lorcan", "Henrik"]
+_UNSEEN_LAST["nursing"] = ["Certusi", "Rakowski", "Dunleavy", "Szabo", "Ravenscroft", "Okeke", "Mbatha", "Tremblay",
+                           "Kalinowski", "Abernethy", "Iannucci", "Vasquez-Lorne", "Hollingsworth", "Pruitt",
+                           "Zamora", "Kettering"]
 _UNSEEN_TOWNS = {
+    "nursing": ["Glen Burnie", "Owings Mills", "Catonsville", "Dundalk", "Towson", "Severna Park", "Hagerstown",
+                "Frederick", "Laurel", "Essex", "Brockton", "Quincy", "Framingham", "Lowell", "Revere", "Medford"],
     "dev": ["Maplewood", "Brookhaven", "Cedar Falls"],
     "eval": ["Pinecrest", "Willow Creek", "Harborview", "Millbrook", "Stony Point", "Fairhaven"],
     "test": ["Ashbourne", "Kettle Falls", "Marlowe", "Granite Ridge"],
@@ -128,6 +135,7 @@ class Faker:
         self.unseen_last = _UNSEEN_LAST[templates]
         self.towns = _UNSEEN_TOWNS[templates]
         self.unseen_rate = 0.3
+        self.nursing = templates == "nursing"
 
     def first_name(self) -> str:
         return self.r.choice(self.unseen_first if self.r.random() < self.unseen_rate else self.first)
@@ -171,15 +179,31 @@ class Faker:
 
     def phone(self) -> str:
         a, b, c = self.digits(3).replace("0", "5", 1), self.digits(3), self.digits(4)
-        return self.r.choice(
-            [
-                f"({a}) {b}-{c}",
-                f"{a}-{b}-{c}",
-                f"{a}.{b}.{c}",
-                f"+1 {a} {b} {c}",
-                f"{a}-{b}-{c} ext. {self.digits(3)}",
-            ]
-        )
+        shapes = [f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"{a}-{b}-{c} ext. {self.digits(3)}"]
+        if self.nursing:  # hand-typed shapes
+            shapes += [f"{a}/{b}/{c}", f"({a}){b}-{c}", f"{a} {b} {c}", f"{a}-{b}{c}", f"{b}-{c}", f"{a}{b}{c}"]
+        return self.r.choice(shapes)
+
+    def pager(self) -> str:
+        return self.r.choice([f"{self.digits(1)}-{self.digits(4)}", f"x{self.digits(4)}", f"#{self.digits(5)}", self.digits(5)])
+
+    def date_variant(self, variant: str) -> str:
+        r = self.r
+        y, m, d = r.randint(1995, 2025), r.randint(1, 12), r.randint(1, 28)
+        mon = _MONTHS[m - 1]
+        if variant == "short":
+            return r.choice([f"{m}/{d}", f"{m}/{d}", f"{m}-{d}", f"{m:02d}/{d:02d}", f"{m}/{d}/{y % 100:02d}",
+                             f"{mon[:3].lower()} {d}", f"{mon[:3]}. {d}th", f"{m}/{d}/{y}"])
+        if variant == "monthyear":
+            return r.choice([f"{mon[:3].lower()}. {y}", f"{mon} {y}", f"{m}/{y % 100:02d}", f"{m}/{y}", f"{mon.lower()} of {y}"])
+        return self.date()
+
+    def nursing_facility(self) -> str:
+        r = self.r
+        town = self.city()
+        return r.choice([f"{town} hospital", f"{town} hosp", f"{town} General", f"{town} Medical Center",
+                         f"St. {self.first_name()}'s", f"{town} rehab", f"{self.last_name()} nursing home",
+                         f"{town} VA", f"University of {town} Medical", f"{town} Memorial", self.facility()])
 
     def ssn(self) -> str:
         return self.r.choice(
@@ -412,6 +436,91 @@ HOLDOUT_TEMPLATES: list[str] = [
     "Attestation: I saw and examined the patient with {NAME:full}, MD, resident. {NAME:initial}, MD\n",
 ]
 
+
+
+# Nursing and ICU progress notes, written for training the PHI tagger: telegraphic shorthand, relatives
+# and staff named after titles and relations (often without capitals once the note is lower-cased),
+# hospitals and towns without a street, phone and date shapes of hand-typed notes, and many clinical
+# numbers that are not identifiers ({p:vitals}, {p:vent}, {p:drip}, {p:labs}, {p:time}).
+NURSING_TEMPLATES: list[str] = [
+    "nsg note {DATE:short} {p:time}\nneuro: a&ox3, mae, follows commands. {p:vitals}.\n",
+    "resp: {p:vent}. ls coarse bilat, sxn for sm amt thick tan sputum.\n",
+    "cv: {p:vitals}. {p:drip}. k {p:lab} repleted.\n",
+    "gi/gu: abd soft, +bs. foley draining clear yellow urine {p:uo}.\n",
+    "labs: {p:labs}.\n",
+    "social: {p:relation} {NAME:first} called at {p:time} for update, phone {PHONE}. will call back after rounds.\n",
+    "{p:relation} ({NAME:full}) in to visit this pm, updated by {NAME:title}. {p:relation} can be reached at {PHONE}.\n",
+    "pt seen by {NAME:title} and {NAME:title2}; plan to wean {p:drip2} as tol.\n",
+    "spoke with {NAME:title} re: {p:problem}, aware of {p:vitals}. no new orders.\n",
+    "{NAME:title} (renal) aware of low uo; {p:drip}.\n",
+    "pt transferred from {FACILITY} on {DATE:short} for {p:problem}; hx of {p:problem} s/p {p:proc} at {FACILITY} in {DATE:monthyear}.\n",
+    "pt lives in {CITY} with {p:relation} {NAME:first}; {p:relation2} {NAME:full} lives in {CITY}.\n",
+    "plan: ?transfer to {FACILITY} when bed available. {p:relation} {NAME:lastname_title} wants to be called at {PHONE} with any changes.\n",
+    "family mtg held with drs {NAME:last} and {NAME:last2}; {p:relation} {NAME:first} and {p:relation2} {NAME:first} present. pt made dnr.\n",
+    "iv access: {p:lines}. {p:drip}.\n",
+    "id: tmax {p:temp}, wbc {p:lab}. cx sent {DATE:short}. on {p:abx} day {p:small}.\n",
+    "pt's {p:relation} {NAME:full} ({PHONE}) is hcp; {p:relation2} {NAME:first} also involved.\n",
+    "{NAME:initial_lower} np aware of {p:vitals}, new order for {p:drug}.\n",
+    "code status discussed with pt's {p:relation}, {NAME:mrs}. full code for now.\n",
+    "overnight: {p:vitals}; {p:vent}; {p:drip}.\n",
+    "pmh: {p:problem}, {p:problem}, {p:proc} x{p:small} {DATE:monthyear}.\n",
+    "admitted {DATE:short} from {CITY} via {FACILITY} er with {p:problem}.\n",
+    "pager {PHONE:pager} for {NAME:title} after {p:time}. home# {PHONE} work# {PHONE}.\n",
+    "next cath scheduled {DATE:short}; prior echo {DATE:short} showed ef {p:ef}.\n",
+    "{p:relation} called from {CITY}, asked that {NAME:title} call her back; {p:relation} is flying in {DATE:short}.\n",
+    "pt requesting to speak with chaplain {NAME:full}. referral placed.\n",
+    "case mgmt ({NAME:first}) working on rehab placement at {FACILITY}.\n",
+    "discussed with {NAME:caps_title}. {p:vitals}.\n",
+    "d/c planning: home with vna; f/u with {NAME:title} at {FACILITY} on {DATE:short}.\n",
+    "rn: {NAME:first} {NAME:same-lastinitial} {p:time}\n",
+]
+
+
+def _clin(r: random.Random, kind: str) -> str:
+    """Clinical numbers that are not identifiers (vital signs, ventilator settings, drips, labs, times)."""
+    n = r.randint
+    if kind == "vitals":
+        return r.choice([f"hr {n(6, 12)}0s-{n(9, 13)}0s sr", f"bp {n(9, 16)}0/{n(5, 9)}0", f"sbp {n(8, 11)}0-{n(12, 16)}0s",
+                         f"maps {n(6, 7)}0-{n(7, 9)}0s", f"rr {n(12, 28)}", f"sats {n(90, 99)}% on {n(2, 6)}l nc",
+                         f"t {n(97, 102)}.{n(0, 9)}", f"cvp {n(4, 16)}", f"hr {n(55, 140)} afib", f"bp {n(80, 200)}/{n(40, 110)}"])
+    if kind == "vent":
+        return r.choice([f"ac {n(4, 8)}00 x {n(10, 20)} {n(4, 10)}0% peep {n(5, 12)}", f"overvented with {n(5, 8)}00x{n(10, 16)}",
+                         f"cpap {n(5, 10)}/{n(5, 10)}", f"ps {n(5, 15)}/{n(5, 8)}", f"simv {n(5, 7)}00/{n(8, 14)}/{n(5, 10)}/{n(4, 6)}0%",
+                         f"intubated on {n(40, 100)}% {n(5, 8)}00 x {n(10, 18)}", f"tv {n(4, 8)}00 rr {n(10, 20)} fio2 {n(4, 10)}0%"])
+    if kind in ("drip", "drip2"):
+        drug = r.choice(["heparin", "levophed", "neo", "dopa", "propofol", "insulin", "nitro", "lasix", "amio", "aggrestat"])
+        return r.choice([f"{drug} gtt at {n(1, 30)} mcg/kg/min", f"{drug} @ {n(2, 40)}cc/hr", f"1/2 ns at {n(5, 15)}0cc/hr",
+                         f"d5 1/2ns @ {n(50, 150)}cc/hr", f"{drug} {n(1, 20)}u/hr", f"ivf ns {n(5, 15)}0cc/hr", drug])
+    if kind == "lab":
+        return f"{n(1, 40)}.{n(0, 9)}"
+    if kind == "labs":
+        return r.choice([f"k {n(3, 5)}.{n(0, 9)}, mg {n(1, 2)}.{n(0, 9)}, hct {n(22, 40)}.{n(0, 9)}",
+                         f"wbc {n(4, 25)}.{n(0, 9)} hct {n(20, 40)} plt {n(50, 400)} inr {n(1, 3)}.{n(0, 9)}",
+                         f"abg {n(7, 7)}.{n(25, 48)}/{n(30, 60)}/{n(60, 200)}", f"na {n(128, 148)} k {n(3, 5)}.{n(0, 9)} cr {n(0, 4)}.{n(0, 9)}",
+                         f"fs {n(80, 300)}, covered with {n(2, 10)}u ssri"])
+    if kind == "uo":
+        return r.choice([f"{n(2, 9)}0-{n(5, 15)}0cc/hr", f"{n(20, 100)}cc/hr", f"qs {n(100, 900)}cc"])
+    if kind == "time":
+        return r.choice([f"{n(0, 23):02d}{r.choice(['00', '15', '30', '45'])}", f"{n(1, 12)}{r.choice(['a', 'p', 'am', 'pm'])}",
+                         f"{n(1, 12)}:{r.choice(['00', '30'])}"])
+    if kind == "temp":
+        return f"{n(99, 103)}.{n(0, 9)}"
+    if kind == "small":
+        return str(n(1, 7))
+    if kind == "ef":
+        return f"{n(2, 6)}0%"
+    if kind == "lines":
+        return r.choice(["r ij tlc", "l radial a-line", "2 piv's", "r fem cordis", "picc l arm", "r sc cvl"])
+    if kind == "abx":
+        return r.choice(["vanco/zosyn", "levo", "flagyl", "ceftriaxone", "cefazolin", "meropenem"])
+    if kind == "proc":
+        return r.choice(["cabg", "turp", "lap chole", "ptca", "tah", "orif", "cea", "avr"])
+    if kind in ("relation", "relation2"):
+        return r.choice(["wife", "husband", "daughter", "son", "sister", "brother", "mother", "father", "niece",
+                         "nephew", "friend", "neighbor", "grandson", "granddaughter", "partner", "dtr", "hcp"])
+    raise ValueError(kind)
+
+
 _STATE_CHOICES = _STATES
 
 
@@ -453,7 +562,7 @@ class Builder:
         elif variant == "last":
             self.phi(last, "NAME")
         elif variant == "title":
-            title = self.r.choice(["Mr.", "Mrs.", "Ms.", "Dr.", "Mr", "Ms"])
+            title = self.r.choice(["Mr.", "Mrs.", "Ms.", "Dr.", "Mr", "Ms", "dr", "Dr"])
             self.lit(title + " ")
             self.phi(last, "NAME")
         elif variant == "initial":
@@ -467,6 +576,24 @@ class Builder:
             )
         elif variant == "lastfirst":
             self.phi(f"{last}, {first}", "NAME")
+        elif variant in ("last2",):
+            self.phi(self.person(new=True)[1], "NAME")
+        elif variant in ("title2",):
+            self.lit(self.r.choice(["dr ", "dr. ", "Dr "]))
+            self.phi(self.person(new=True)[1], "NAME")
+        elif variant == "lastname_title":
+            self.lit(self.r.choice(["Mr. ", "Mrs. ", "Ms. ", "mr ", "mrs "]))
+            self.phi(last, "NAME")
+        elif variant == "mrs":
+            self.lit(self.r.choice(["Mrs. ", "Ms. ", "mrs. ", "Mr. "]))
+            self.phi(f"{first} {last}" if self.r.random() < 0.5 else last, "NAME")
+        elif variant == "initial_lower":
+            self.phi(f"{first[0]}. {last}" if self.r.random() < 0.5 else f"{first} {last}", "NAME")
+        elif variant == "caps_title":
+            self.lit(self.r.choice(["DR ", "DR. ", "dr "]))
+            self.phi(last.upper(), "NAME")
+        elif variant == "lastinitial":
+            self.phi(f"{last[0]}.", "NAME")
         else:
             raise ValueError(variant)
 
@@ -487,10 +614,10 @@ class Builder:
         if kind == "ordinal":
             d = r.randint(1, 28)
             return f"{d}{_suffix(d)}"
-        raise ValueError(kind)
+        return _clin(r, kind)
 
 
-_SLOT = re.compile(r"\{([A-Za-z_]+)(?::([a-z-]+))?\}")
+_SLOT = re.compile(r"\{([A-Za-z_]+)(?::([a-z0-9_-]+))?\}")
 
 
 def render(templates: list[str], rnd: random.Random, fake: Faker) -> tuple[str, list[dict[str, Any]]]:
@@ -518,13 +645,21 @@ def render(templates: list[str], rnd: random.Random, fake: Faker) -> tuple[str, 
                     "DEVICE": fake.device, "EMAIL": fake.email, "URL": fake.url, "IP": fake.ip, "ADDRESS": fake.street,
                     "CITY": fake.city, "ZIP": fake.zip, "FACILITY": fake.facility, "AGE": fake.old_age,
                 }[kind]  # fmt: skip
-                b.phi(gen(), kind)
+                if kind == "DATE" and variant:
+                    b.phi(fake.date_variant(variant), kind)
+                elif kind == "PHONE" and variant == "pager":
+                    b.phi(fake.pager(), kind)
+                elif kind == "FACILITY" and fake.nursing:
+                    b.phi(fake.nursing_facility(), kind)
+                else:
+                    b.phi(gen(), kind)
             last = m.end()
         b.lit(tpl[last:])
     return "".join(b.parts), b.ents
 
 
 TEMPLATE_SETS = {
+    "nursing": NURSING_TEMPLATES,
     "dev": DEV_TEMPLATES,
     "eval": EVAL_TEMPLATES,
     "test": TEST_TEMPLATES,
@@ -541,6 +676,11 @@ def generate(n: int, seed: int = 0, templates: str = "dev") -> Iterator[dict[str
     tpls = TEMPLATE_SETS[templates]
     for i in range(n):
         text, ents = render(tpls, rnd, fake)
+        if templates == "nursing":  # real nursing notes are often all lower case or all capitals
+            case = rnd.random()
+            cased = text.lower() if case < 0.4 else text.upper() if case < 0.65 else text
+            if len(cased) == len(text):
+                text = cased
         yield {"id": f"synth-{templates}-{seed}-{i:06d}", "text": text, "entities": ents}
 
 
