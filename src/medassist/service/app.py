@@ -171,12 +171,20 @@ def _openapi(app: FastAPI) -> None:
 
             comps.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
             comps["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        for ops in spec.get("paths", {}).values():
+        problem = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for path, ops in spec.get("paths", {}).items():
             for op in ops.values():
-                responses = op.get("responses", {})
+                responses = op.setdefault("responses", {})
                 if "422" in responses:
-                    responses["422"] = {"description": "Invalid input: what to change",
-                                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    responses["422"] = {"description": "Invalid input: what to change", **problem}
+                # what every route may answer besides its own codes (middleware and dependencies)
+                common = {"413": "Body too large", "429": "Too many requests", "503": "Busy or database unavailable",
+                          "504": "Took too long", "500": "Internal error (a stored record that cannot be read)"}
+                if path.startswith("/v1/"):
+                    common.update({"401": "Sign in first", "403": "Not allowed for your role", "404": "Not found",
+                                   "409": "Conflict", "422": "Invalid input: what to change"})
+                for code, text_ in common.items():
+                    responses.setdefault(code, {"description": text_, **problem})
         app.openapi_schema = spec
         return spec
 
