@@ -43,7 +43,7 @@ class ModelWorker:
     queue and per-job deadlines: a job whose request gave up before it started is dropped, never run, so
     a pile of slow requests cannot keep the worker busy after their callers have gone."""
 
-    def __init__(self, name: str, max_pending: int = 8) -> None:
+    def __init__(self, name: str, max_pending: int = 64) -> None:
         self.name = name
         self._jobs: queue.Queue[tuple[Callable[[], Any], float | None, Future[Any]]] = queue.Queue(max(1, max_pending))
         self._thread: threading.Thread | None = None
@@ -100,7 +100,7 @@ class Resources:
     loaded: bool = True
     # the diagnosis engine and the note pipeline are not written for concurrent use: each has one worker
     # thread of its own, so long notes never wait in front of a patient's consultation
-    max_pending: int = 8
+    max_pending: int = 64
     _deid: Any = field(default=None, repr=False)
     _workers: dict[str, ModelWorker] = field(default_factory=dict, repr=False)
     _workers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -134,7 +134,7 @@ class Resources:
 
     @classmethod
     def load(cls, *, use_embeddings: bool | None = None, warmup: bool = True, torch_threads: int | None = 1,
-             max_pending: int = 8) -> Resources:
+             max_pending: int = 64) -> Resources:
         """The shipped diagnosis engine and note pipeline, each loaded once (a few seconds).
 
         ``torch_threads``: intra-op threads for the embedding model.  The server runs many small requests,

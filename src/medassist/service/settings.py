@@ -73,7 +73,7 @@ class Settings:
     lockout_base_s: float = 30.0
     lockout_max_s: float = 3600.0
     # model work waiting for the diagnosis engine or the note pipeline (each has one worker thread)
-    max_model_queue: int = 8
+    max_model_queue: int = 64
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
