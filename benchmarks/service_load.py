@@ -3,6 +3,7 @@
     python benchmarks/service_load.py                      # both runs (about two minutes)
     python benchmarks/service_load.py --only load --duration 30 --concurrency 16
     python benchmarks/service_load.py --only crash
+    python benchmarks/service_load.py --only crash --variants sqlite:1,postgresql:2
     python benchmarks/service_load.py --only load --no-embeddings   # the service without the embedding model
 
 Each run starts ``medassist serve`` as a separate process on 127.0.0.1 with a fresh SQLite database under
@@ -11,9 +12,13 @@ httpx load generator (a second process on the same 2 cores: its own CPU use is p
 
 * ``service_load``: closed loop, ``--concurrency`` clients for ``--duration`` seconds; latency p50/p95/p99,
   requests/s, and the error count (must be 0).
-* ``service_crash``: the same load; after a few seconds the server is killed with SIGKILL mid-load, started
-  again on the same database, and the load goes on.  Every consultation whose 201 reached the client is
-  then read back by its owner: none may be missing or changed.
+* ``service_crash``: the same load; after a few seconds the server (its whole process group: every
+  worker) is killed with SIGKILL mid-load, started again on the same database, and the load goes on.
+  Every consultation whose 201 reached the client is then read back by its owner: none may be missing or
+  changed.  Run on each ``--variants`` entry ``backend:workers`` (default: SQLite and PostgreSQL, one and
+  two workers; PostgreSQL needs MEDASSIST_TEST_PG_URL, two workers a Redis at MEDASSIST_BENCH_REDIS_URL,
+  default redis://127.0.0.1:6379/14, for the shared rate limits).  Then the server is started once more
+  with another secret key: it must refuse to start (E603) instead of answering "ready".
 
 The per-account rate limit is raised for the run (MEDASSIST_RATE_PER_MINUTE) so that it measures the
 server, not the limiter.  Writes benchmarks/results/service_load.json and service_crash.json.
@@ -66,6 +71,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+KEY = "benchmark-only-secret-0123456789-abcdefghijklmnop"
+
+
 @dataclass
 class Server:
     port: int
@@ -73,8 +81,10 @@ class Server:
     env: dict[str, str]
     log: Path
     no_embeddings: bool = False
+    workers: int = 1
     proc: subprocess.Popen[bytes] | None = None
     starts: list[float] = field(default_factory=list)
+    cleanup: Any = None
 
     @property
     def url(self) -> str:
@@ -85,9 +95,12 @@ class Server:
         t0 = time.perf_counter()
         fh = self.log.open("ab")
         extra = ["--no-embeddings"] if self.no_embeddings else []
+        if self.workers > 1:
+            extra += ["--workers", str(self.workers)]
+        # a session of its own: a kill reaches every worker, as a machine crash would
         self.proc = subprocess.Popen([sys.executable, "-m", "medassist.cli", "serve", "--port", str(self.port),
                                       "--db", self.db_url, "--log-level", "warning", *extra],
-                                     cwd=WORK, env=self.env, stdout=fh, stderr=fh)
+                                     cwd=WORK, env=self.env, stdout=fh, stderr=fh, start_new_session=True)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -104,30 +117,70 @@ class Server:
 
     def kill(self) -> None:
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
+        time.sleep(0.5)  # the workers die with their group; let the port go
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.cleanup is not None:
+            self.cleanup()
+            self.cleanup = None
+
+    def refused_with_another_key(self) -> dict[str, Any]:
+        """Start with another secret key on the same data: it must exit with E603, never become ready."""
+        env = {**self.env, "MEDASSIST_SECRET_KEY": "another-key-entirely-9876543210-zyxwvutsrqponm"}
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "medassist.cli", "serve", "--port", str(self.port), "--db",
+                               self.db_url, "--log-level", "warning"], cwd=WORK, env=env, capture_output=True,
+                              text=True, timeout=120)
+        return {"exit_code": proc.returncode, "says_E603": "E603" in proc.stderr,
+                "refused": proc.returncode != 0 and "E603" in proc.stderr,
+                "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def setup(name: str, port: int, no_embeddings: bool = False) -> Server:
+def setup(name: str, port: int, no_embeddings: bool = False, backend: str = "sqlite", workers: int = 1) -> Server:
     folder = WORK / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    db_url = f"sqlite:///{folder / 'bench.db'}"
-    env = {**os.environ, "MEDASSIST_SECRET_KEY": "benchmark-only-secret", "MEDASSIST_RATE_PER_MINUTE": "1000000",
+    env = {**os.environ, "MEDASSIST_SECRET_KEY": KEY, "MEDASSIST_RATE_PER_MINUTE": "1000000",
            "MEDASSIST_RATE_BURST": "100000", "MEDASSIST_LOGIN_PER_MINUTE": "100000", "MEDASSIST_LOGIN_BURST": "1000"}
     env.pop("MEDASSIST_DB_URL", None)
+    cleanup = None
+    if backend == "postgresql":
+        from sqlalchemy import text
+
+        from medassist.service.db import make_engine
+
+        db_url = os.environ.get("MEDASSIST_TEST_PG_URL") or ""
+        if not db_url:
+            raise SystemExit("the PostgreSQL variant needs MEDASSIST_TEST_PG_URL")
+        schema = f"medassist_bench_{name.replace('-', '_')}_{os.getpid()}"
+        admin = make_engine(db_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        env["MEDASSIST_DB_SCHEMA"] = schema
+        env["MEDASSIST_DATA_DIR"] = str(folder)
+
+        def cleanup() -> None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+    else:
+        db_url = f"sqlite:///{folder / 'bench.db'}"
+    if workers > 1:
+        env["MEDASSIST_RATE_LIMIT_URL"] = os.environ.get("MEDASSIST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+        env["MEDASSIST_RATE_LIMIT_PREFIX"] = f"bench-{name}-{os.getpid()}"
     subprocess.run([sys.executable, "-m", "medassist.cli", "users", "create", "--role", "admin", "--email",
-                    "admin@bench.test", "--password-stdin", "--db", db_url], input=PASSWORD + "\n", text=True,
-                   env=env, cwd=WORK, check=True, capture_output=True)
-    return Server(port, db_url, env, folder / "server.log", no_embeddings)
+                    "admin@bench.test", "--password-stdin", "--db", db_url, "--create-db"], input=PASSWORD + "\n",
+                   text=True, env=env, cwd=WORK, check=True, capture_output=True)
+    return Server(port, db_url, env, folder / "server.log", no_embeddings, workers, cleanup=cleanup)
 
 
 def accounts(server: Server, n: int) -> list[dict[str, str]]:
@@ -256,8 +309,8 @@ def verify(server: Server, committed: list[tuple[str, str, str]]) -> tuple[int, 
     return missing, changed
 
 
-def run_crash(args: argparse.Namespace) -> None:
-    server = setup("crash", _free_port(), args.no_embeddings)
+def crash_variant(args: argparse.Namespace, backend: str, workers: int) -> dict[str, Any]:
+    server = setup(f"crash-{backend}-{workers}w", _free_port(), args.no_embeddings, backend, workers)
     try:
         server.start()
         users = accounts(server, args.users)
@@ -267,26 +320,53 @@ def run_crash(args: argparse.Namespace) -> None:
         outage = phases["outage"]
         committed = before.committed + outage.committed + after.committed
         missing, changed = verify(server, committed)
+        if server.proc is not None and server.proc.poll() is None:
+            os.killpg(server.proc.pid, signal.SIGTERM)
+            server.proc.wait(30)
+        mismatch = server.refused_with_another_key()
     finally:
         server.stop()
     figures = {
+        "backend": backend, "workers": workers,
         "committed_total": len(committed), "committed_before_kill": len(before.committed),
         "committed_around_kill": len(outage.committed), "committed_after_restart": len(after.committed),
         "lost": missing, "changed": changed,
         "errors_before_kill": sum(before.errors.values()), "errors_after_restart": sum(after.errors.values()),
         "failed_requests_during_outage": sum(outage.errors.values()), "outage_error_kinds": outage.errors,
         "restart_to_ready_s": round(phases["restart_s"], 1), "downtime_s": round(phases["downtime_s"], 1),
+        "key_mismatch_start": mismatch,
         "before": summary(before, wall_before), "after": summary(after, wall_after),
         "concurrency": args.concurrency,
     }
-    write_result("service_crash", figures, endpoint="POST /v1/consultations, SIGKILL mid-load, restart, read back",
-                 setup="medassist serve (SQLite WAL, synchronous=NORMAL) killed with SIGKILL while "
+    print(f"| service_crash {backend} x{workers}: SIGKILL mid-load + restart | {len(committed)} committed, {missing} lost, "
+          f"{changed} changed | restart to ready {figures['restart_to_ready_s']} s | "
+          f"{figures['failed_requests_during_outage']} requests refused while down | errors after restart "
+          f"{figures['errors_after_restart']} | other key refused: {mismatch['refused']} |", flush=True)
+    return figures
+
+
+def run_crash(args: argparse.Namespace) -> None:
+    variants = []
+    for item in args.variants.split(","):
+        backend, _, n = item.strip().partition(":")
+        if backend == "postgresql" and not os.environ.get("MEDASSIST_TEST_PG_URL"):
+            print("skipping the PostgreSQL variants: MEDASSIST_TEST_PG_URL is not set", flush=True)
+            continue
+        variants.append((backend, int(n or 1)))
+    results = [crash_variant(args, backend, workers) for backend, workers in variants]
+    bad = [r for r in results if r["lost"] or r["changed"] or r["errors_after_restart"] or r["errors_before_kill"]
+           or not r["key_mismatch_start"]["refused"]]
+    totals = {"committed_total": sum(r["committed_total"] for r in results), "lost": sum(r["lost"] for r in results),
+              "changed": sum(r["changed"] for r in results),
+              "key_mismatch_refused": all(r["key_mismatch_start"]["refused"] for r in results)}
+    write_result("service_crash", {"totals": totals, "variants": results},
+                 endpoint="POST /v1/consultations, SIGKILL mid-load, restart, read back; then a start with another key",
+                 setup="medassist serve (SQLite WAL synchronous=NORMAL, or PostgreSQL; 1 or 2 uvicorn workers, "
+                       f"Redis-shared rate limits with 2) killed with SIGKILL (whole process group) while "
                        f"{args.concurrency} clients send requests; restarted on the same database")
-    print(f"| service_crash: SIGKILL mid-load + restart | {len(committed)} committed, {missing} lost, {changed} changed | "
-          f"restart to ready {figures['restart_to_ready_s']} s | {figures['failed_requests_during_outage']} requests "
-          f"refused while down | errors after restart {figures['errors_after_restart']} |")
-    if missing or changed or figures["errors_after_restart"] or figures["errors_before_kill"]:
-        raise SystemExit("committed consultations were lost or changed, or errors outside the outage")
+    if bad:
+        raise SystemExit("committed consultations were lost or changed, errors outside the outage, or a start "
+                         "with another key was not refused")
 
 
 def main() -> None:
@@ -299,6 +379,8 @@ def main() -> None:
     ap.add_argument("--name", default=None, help="result name of the load run (default service_load)")
     ap.add_argument("--kill-after", type=float, default=8.0, help="seconds of load before the kill (crash run)")
     ap.add_argument("--after", type=float, default=8.0, help="seconds of load after the restart (crash run)")
+    ap.add_argument("--variants", default="sqlite:1,sqlite:2,postgresql:1,postgresql:2",
+                    help="crash runs as backend:workers, comma-separated")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):

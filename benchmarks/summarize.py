@@ -157,9 +157,21 @@ def service_rows() -> list[str]:
     d = _load("service_crash")
     if d:
         f = d["figures"]
-        rows.append(f"| SIGKILL mid-load, restart on the same SQLite file | **{f['lost']} committed consultations lost**, "
-                    f"{f['changed']} changed, of {f['committed_total']}; restart to ready {f['restart_to_ready_s']:.1f} s; "
-                    f"errors after restart {f['errors_after_restart']} | | | {_meta(d)} |")
+        for v in f.get("variants", [f]):  # older files hold one SQLite run, newer ones a list of variants
+            where = f"{v.get('backend', 'sqlite')}, {v.get('workers', 1)} worker(s)"
+            refused = v.get("key_mismatch_start", {}).get("refused")
+            rows.append(f"| SIGKILL mid-load, restart on the same database ({where}) | **{v['lost']} committed consultations "
+                        f"lost**, {v['changed']} changed, of {v['committed_total']}; restart to ready "
+                        f"{v['restart_to_ready_s']:.1f} s; errors after restart {v['errors_after_restart']}"
+                        + ("" if refused is None else f"; a start with another key refused: {refused}")
+                        + f" | | | {_meta(d)} |")
+    d = _load("service_fuzz")
+    if d:
+        t = d["figures"]["totals"]
+        per = d["figures"]["by_backend_and_role"]
+        rows.append(f"| schemathesis fuzzing from the OpenAPI schema, {len(next(iter(per.values())))} roles x "
+                    f"{', '.join(per)} | **{t['server_errors']} 5xx, {t['schema_violations']} schema violations** in "
+                    f"{t['requests']} requests | {d['setup'].split(';')[0]} | | {_meta(d)} |")
     return rows
 
 
@@ -169,12 +181,12 @@ SECTIONS = [
      + diagnosis_rows("diagnosis_test_first_run", "Test vignettes, first blind run")),
     ("Clinical notes (issue 4)", lambda: deid_rows("deid_eval_fresh", "De-id, never-seen seed")
      + deid_rows("deid_eval", "De-id, holdout templates") + notes_rows()),
-    ("Service (issue 5)", service_rows),
+    ("Service (issues 5 and 18)", service_rows),
     ("Drug safety (issue 6)", ddi_rows),
 ]
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
-         "service_crash"}
+         "service_crash", "service_fuzz"}
 
 
 def table() -> str:

@@ -72,6 +72,19 @@ class ErrorCode(str, Enum):
     E514 = "The note is {length:,} characters long; the de-identifier reads at most {limit:,} per note. Split it into smaller notes (or raise the deid setting max_chars)."
     E512 = "{item}: failed in pipeline component {component!r} ({kind}); skipped. Run that item alone with --verbose to see the details, and report it if it persists."
 
+    # 6xx: the consultation service (keys, database, accounts)
+    E601 = "The secret key is too weak ({reason}). Set MEDASSIST_SECRET_KEY to at least 32 random characters (python -c 'import secrets; print(secrets.token_urlsafe(32))'), or unset it to use the key file in the data folder."
+    E602 = "The key file {path} is empty or damaged. Put back the key file from your backup (the data cannot be read without it); only on a server that has never stored data, delete the file and start again to create a new one."
+    E603 = "The database was written with another secret key (database key fingerprint {stored}, this server's key {current}). Start with the key the data was written with (MEDASSIST_SECRET_KEY or secret.key from the original data folder {data_dir}); to change keys use `medassist keys rotate`."
+    E604 = "The database already holds data but its key file {path} is missing. Copy the key file (or MEDASSIST_SECRET_KEY) from where the database came from; a new key would leave every record unreadable."
+    E605 = "No database at {path}. Check the --db URL for a typo; to create a new database there, add --create-db."
+    E606 = "A stored record ({what}) cannot be decrypted with this server's key. Restore the record from a backup, or the key it was written with; the rest of the service keeps working."
+    E607 = "The database does not accept writes ({reason}). Check that the database file and its folder are writable and still exist, and that the database is not read-only, then restart the service."
+    E608 = "The password is not accepted: {reason}. Use at least {min_length} characters that are not a common or breached password, e.g. a few unrelated words."
+    E609 = "The email address is not valid: {reason}. Use plain ASCII letters, digits and . _ % + - (an internationalised domain in its xn-- form)."
+    E610 = "{what} contains control characters (such as a NUL byte). Send plain text."
+    E611 = "Key rotation failed ({reason}); nothing was changed. Check the database is reachable and writable, and try again."
+
 
 class MedAssistError(Exception):
     """An error with a catalogue code and an actionable message."""

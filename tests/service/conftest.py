@@ -23,6 +23,7 @@ from medassist.service.settings import Settings
 from tests.diagnosis.conftest import write_kb
 
 PG_URL = os.environ.get("MEDASSIST_TEST_PG_URL")
+TEST_KEY = "test-secret-key-for-the-service-tests-0123456789"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
@@ -93,8 +94,8 @@ def resources(small_engine: Any, nlp: Any) -> Resources:
 
 def make_settings(database: Database, data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        db_url=database.url, db_schema=database.schema, data_dir=data_dir, secret_key="test-secret-key",
-        argon2_time_cost=1, argon2_memory_kib=1024, warmup=False, migrate=False,
+        db_url=database.url, db_schema=database.schema, data_dir=data_dir, secret_key=TEST_KEY,
+        argon2_time_cost=1, argon2_memory_kib=1024, warmup=False, migrate=False, create_db=True,
         rate_per_minute=100_000, rate_burst=10_000, login_per_minute=100_000, login_burst=10_000,
     )
     values.update(overrides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ def test_health_and_ready(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     r = api.client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "models": True, "database": True}
+    assert r.json() == {"status": "ready", "models": True, "database": True, "key": True}
 
 
 def test_login_issues_a_token_that_works(api: Api) -> None:
@@ -255,11 +256,19 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     assert api.client.get("/swagger/swagger-ui-bundle.js").status_code == 200
 
 
-def test_metrics(api: Api) -> None:
-    api.client.get("/healthz")
-    patient = api.account("patient")
-    api.start(patient)
-    body = api.client.get("/metrics").text
+def test_metrics(database: Any, resources: Any, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from medassist.service.app import create_app
+    from tests.service.conftest import make_settings
+
+    app = create_app(make_settings(database, tmp_path, metrics_token="k" * 40), resources=resources)
+    with TestClient(app) as client:
+        api = Api(client, app)
+        api.client.get("/healthz")
+        patient = api.account("patient")
+        api.start(patient)
+        body = api.client.get("/metrics", headers={"Authorization": "Bearer " + "k" * 40}).text
     assert "medassist_http_requests_total" in body
     assert 'route="/v1/consultations"' in body
     assert "medassist_consultations_started_total 1.0" in body

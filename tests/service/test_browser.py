@@ -77,6 +77,15 @@ def browser() -> Iterator[Any]:
     pw.stop()
 
 
+def _sign_out(page: Any) -> None:
+    """Sign out (the page revokes the token on the server, then goes to the sign-in page)."""
+    with page.expect_response(lambda r: r.url.endswith("/v1/auth/logout")) as resp:
+        page.get_by_role("button", name="Sign out").click()
+    assert resp.value.status == 204
+    page.wait_for_url(re.compile(r"/$"))
+    page.get_by_label("Email").wait_for()
+
+
 def _sign_in(page: Any, base: str, who: Account) -> None:
     page.goto(f"{base}/")
     page.get_by_label("Email").fill(who.email)
@@ -133,7 +142,7 @@ def test_patient_interview_result_and_clinician_amendment(live: tuple[str, Api],
     consultation_id = page.url.split("id=")[1]
 
     # the clinician amends it from the queue
-    page.get_by_role("button", name="Sign out").click()
+    _sign_out(page)
     _sign_in(page, base, clinician)
     expect(page).to_have_url(re.compile(r"/review"))
     rows = page.locator("#queue tr")
@@ -149,7 +158,7 @@ def test_patient_interview_result_and_clinician_amendment(live: tuple[str, Api],
     page.screenshot(path=str(ARTIFACTS / "clinician-amended.png"), full_page=True)
 
     # the patient sees the review on the result page
-    page.get_by_role("button", name="Sign out").click()
+    _sign_out(page)
     _sign_in(page, base, patient)
     expect(page).to_have_url(re.compile(r"/patient"))
     page.goto(f"{base}/result?id={consultation_id}")

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from medassist.service.app import create_app
 from medassist.service.resources import Resources
-from tests.service.conftest import Api, Database, make_settings
+from tests.service.conftest import TEST_KEY, Api, Database, make_settings
 
 runner = CliRunner()
 
@@ -41,7 +41,7 @@ def test_users_create_first_admin(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("MEDASSIST_SECRET_KEY", raising=False)
     url = f"sqlite:///{tmp_path / 'data' / 'm.db'}"
     r = _cli("users", "create", "--role", "admin", "--email", "Root@Example.test", "--password-stdin", "--db", url,
-             input="a-very-long-password\n")
+             "--create-db", input="a-very-long-password\n")
     assert r.exit_code == 0, r.output
     assert "created admin account root@example.test" in r.output
     key = tmp_path / "data" / "secret.key"
@@ -67,7 +67,7 @@ def _fake_resources() -> Resources:
 
 
 def test_feedback_export_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resources: Resources) -> None:
-    monkeypatch.setenv("MEDASSIST_SECRET_KEY", "test-secret-key")
+    monkeypatch.setenv("MEDASSIST_SECRET_KEY", TEST_KEY)
     url = f"sqlite:///{tmp_path / 'fb.db'}"
     app = create_app(make_settings(Database("sqlite", url), tmp_path, migrate=True), resources=resources)
     with TestClient(app) as client:
@@ -194,7 +194,8 @@ def test_serve_demo_end_to_end(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)
-    assert creds["patient"]["password"] in out and f"http://127.0.0.1:{port}/" in out
+    assert creds["patient"]["password"] not in out + err and f"http://127.0.0.1:{port}/" in out
+    assert "demo-credentials.json" in out
     for line in err.splitlines():
         if line.startswith("{"):
             json.loads(line)  # every log line is JSON

@@ -30,6 +30,8 @@ STAFF = {CLINICIAN, ADMIN}
 ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/auth/token"): EVERYONE,
     ("GET", "/v1/auth/me"): SIGNED_IN,
+    ("POST", "/v1/auth/logout"): SIGNED_IN,
+    ("POST", "/v1/auth/password"): SIGNED_IN,
     ("GET", "/v1/users"): {ADMIN},
     ("POST", "/v1/users"): {ADMIN},
     ("PATCH", "/v1/users/{user_id}"): {ADMIN},
@@ -50,7 +52,7 @@ ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/audit"): {ADMIN},
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/readyz"): EVERYONE,
-    ("GET", "/metrics"): EVERYONE,
+    ("GET", "/metrics"): EVERYONE,  # off (404) without a metrics token; with one, see test_owasp API5
     ("GET", "/docs"): EVERYONE,
     ("GET", "/openapi.json"): EVERYONE,
     ("GET", "/"): EVERYONE,
@@ -191,11 +193,13 @@ def test_oversized_and_malformed_payloads(database: Database, resources: Resourc
 def test_text_longer_than_the_engine_accepts(api: Api) -> None:
     who = api.account("patient")
     r = api.client.post("/v1/consultations", json={"text": "sore throat. " * 500}, headers=who.headers)
-    assert r.status_code == 422 and r.json()["code"] == "E402"
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert r.json()["detail"][0]["loc"] == ["body", "text"]
 
 
 def test_rate_limits_per_account_and_for_sign_in(database: Database, resources: Resources, tmp_path: Path) -> None:
-    settings = make_settings(database, tmp_path, rate_per_minute=60, rate_burst=5, login_per_minute=6, login_burst=3)
+    settings = make_settings(database, tmp_path, rate_per_minute=60, rate_burst=5, login_per_minute=6, login_burst=3,
+                             metrics_token="m" * 40)
     app = create_app(settings, resources=resources)
     with TestClient(app) as client:
         helper = Api(client, app)
@@ -209,7 +213,8 @@ def test_rate_limits_per_account_and_for_sign_in(database: Database, resources: 
         logins = [client.post("/v1/auth/token", data={"username": a.email, "password": "wrong-password"}).status_code
                   for _ in range(4)]
         assert logins[:3] == [401] * 3 and logins[3] == 429
-        assert "medassist_rate_limited_total" in client.get("/metrics").text
+        metrics = client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 40}).text
+        assert "medassist_rate_limited_total" in metrics
 
 
 def test_token_bucket_refills() -> None:

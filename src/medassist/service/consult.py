@@ -51,11 +51,14 @@ def _apply(rec: ConsultationRecord, consultation: Consultation, result: dict[str
 
 
 def start(db: Session, res: Resources, cipher: TextCipher, user: User, text: str, age: float | None,
-          sex: str | None) -> tuple[ConsultationRecord, dict[str, Any]]:
+          sex: str | None, deadline: float | None = None) -> tuple[ConsultationRecord, dict[str, Any]]:
     engine: DiagnosisEngine = res.engine
-    with res.lock:
+
+    def work() -> tuple[Consultation, dict[str, Any]]:
         consultation = engine.start(text, age, sex)
-        result = engine.assess(consultation)
+        return consultation, engine.assess(consultation)
+
+    consultation, result = res.run_engine(work, deadline)
     result, finished = _finish_result(result)
     if not result.get("findings"):
         finished = False  # nothing understood yet: the patient may describe again, nothing to review
@@ -67,11 +70,14 @@ def start(db: Session, res: Resources, cipher: TextCipher, user: User, text: str
 
 
 def answer(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRecord, finding: str,
-           reply: str) -> dict[str, Any]:
+           reply: str, deadline: float | None = None) -> dict[str, Any]:
     consultation = Consultation.from_state(cipher.decrypt_json(rec.state_enc))
-    with res.lock:
+
+    def work() -> dict[str, Any]:
         res.engine.answer(consultation, finding, reply)
-        result = res.engine.assess(consultation)
+        return res.engine.assess(consultation)  # type: ignore[no-any-return]
+
+    result = res.run_engine(work, deadline)
     result, finished = _finish_result(result)
     _apply(rec, consultation, result, cipher, finished)
     return result
@@ -84,19 +90,32 @@ def finish(rec: ConsultationRecord) -> None:
         rec.updated_at = utcnow()
 
 
+def latest_review_id(db: Session, consultation_id: str) -> int | None:
+    from sqlalchemy import func
+
+    return db.scalar(select(func.max(Review.id)).where(Review.consultation_id == consultation_id))
+
+
 def review(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRecord, clinician: User, decision: str,
-           condition: str | None, comment: str | None) -> Review:
-    """Record a clinician's approval or amendment; an amendment is kept as a de-identified labelled example."""
+           condition: str | None, comment: str | None, supersedes: int | None = None,
+           deadline: float | None = None) -> Review:
+    """Record a clinician's approval or amendment as a new row (never an overwrite: ``supersedes`` names the
+    review it replaces); an amendment is kept as a de-identified labelled example."""
+    from medassist.service.feedback import default_deidentifier
+
     item = Review(consultation_id=rec.id, clinician_id=clinician.id, decision=decision,
                   condition_id=condition if decision == "amend" else rec.top_condition,
-                  comment_enc=cipher.encrypt(comment) if comment else None)
+                  comment_enc=cipher.encrypt(comment) if comment else None, supersedes_id=supersedes)
     db.add(item)
     db.flush()
     rec.review_status = "amended" if decision == "amend" else "approved"
     rec.updated_at = utcnow()
     if decision == "amend" and condition:
+        from medassist.doc import Note
+
         text = cipher.decrypt_json(rec.state_enc)["text"]
-        note = res.deidentify(text)
+        deid = default_deidentifier()
+        note = res.run_nlp(lambda: deid(Note(text=text)), deadline)
         db.add(LabelledExample(consultation_id=rec.id, review_id=item.id, label=condition,
                                text_enc=cipher.encrypt(note.deid_text or "")))
     return item
@@ -112,7 +131,7 @@ def review_out(r: Review, cipher: TextCipher, kb: Any) -> dict[str, Any]:
     return {"id": r.id, "consultation_id": r.consultation_id, "decision": r.decision, "condition": r.condition_id,
             "condition_name": cond.name if cond else None,
             "comment": cipher.decrypt(r.comment_enc) if r.comment_enc else None, "clinician_id": r.clinician_id,
-            "created_at": r.created_at}
+            "created_at": r.created_at, "supersedes": r.supersedes_id}
 
 
 def summary(rec: ConsultationRecord, kb: Any) -> dict[str, Any]:

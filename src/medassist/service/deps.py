@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medassist.diagnosis.engine import DiagnosisEngine
 from medassist.pipeline import Pipeline
-from medassist.service.db import AuditEvent, User
+from medassist.service.db import REQUEST_ID_LENGTH, AuditEvent, User
 from medassist.service.observability import Metrics
-from medassist.service.ratelimit import RateLimiter
 from medassist.service.resources import Resources
 from medassist.service.security import Passwords, TextCipher, TokenError, Tokens
 from medassist.service.settings import Settings
@@ -37,8 +36,9 @@ class ServiceContext:
     tokens: Tokens
     passwords: Passwords
     metrics: Metrics
-    limiter: RateLimiter
-    login_limiter: RateLimiter
+    limiter: Any
+    login_limiter: Any
+    fingerprint: str = ""
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -114,8 +114,11 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def require_roles(*roles: str) -> Any:
-    def check(user: CurrentUser) -> User:
+    def check(request: Request, user: CurrentUser, db: DbSession) -> User:
         if user.role not in roles:
+            route = getattr(request.scope.get("route"), "path", None)
+            audit(db, request, user, "call", "route", route[:64] if route else None, outcome="denied")
+            db.commit()
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs one of the roles: {', '.join(roles)}")
         return user
 
@@ -133,4 +136,10 @@ def audit(db: Session, request: Request | None, user: User | None, action: str, 
     db.add(AuditEvent(actor_id=user.id if user else None, actor_role=user.role if user else None, action=action,
                       resource_type=resource_type, resource_id=None if resource_id is None else str(resource_id),
                       outcome=outcome,
-                      request_id=getattr(request.state, "request_id", None) if request is not None else None))
+                      request_id=(getattr(request.state, "request_id", None) or "")[:REQUEST_ID_LENGTH] or None
+                      if request is not None else None))
+
+
+def deadline_of(request: Request) -> float | None:
+    """When this request's model work must be done by (time.monotonic()), set by the Timeout middleware."""
+    return getattr(request.state, "deadline", None)

@@ -7,6 +7,7 @@ resort error handler) -> ``BodyLimit`` -> ``RateLimit`` -> ``Timeout`` -> the ro
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import re
@@ -40,8 +41,42 @@ SECURITY_HEADERS = [
 # Swagger UI needs an inline bootstrap script; its page gets a CSP of its own.
 DOCS_CSP = (b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
             b"img-src 'self' data:; frame-ancestors 'none'")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+# bounded to the audit column (db.REQUEST_ID_LENGTH); a UUID with hyphens (36) fits
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 UNLIMITED = ("/healthz", "/readyz", "/metrics")
+# metric labels come from a closed set: a random method name must not make a new time series
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 127.0.0.1"`` -> networks (the trusted-proxy setting)."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+
+
+def _in(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """The caller's address: the peer, unless the peer is a trusted proxy; then the right-most address of
+    X-Forwarded-For that is not a trusted proxy (addresses further left are the client's own claims)."""
+    peer = str((scope.get("client") or ("unknown", 0))[0])
+    if not trusted or not _in(peer, trusted):
+        return peer
+    forwarded = (_header(scope, b"x-forwarded-for") or b"").decode("latin-1")
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        if not _in(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
@@ -108,6 +143,7 @@ class RequestContext:
             route = scope.get("route")
             template = getattr(route, "path", None) or ("static" if scope["path"].startswith("/static/") else "unmatched")
             method = scope.get("method", "")
+            method = method if method in METHODS else "other"
             self.metrics.requests.labels(method, template, str(status["code"])).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)
             if template not in UNLIMITED:
@@ -176,8 +212,9 @@ class RateLimit:
     """429 with Retry-After when an account (or an address before sign-in) spends its bucket."""
 
     def __init__(self, app: ASGIApp, tokens: Tokens, limiter: RateLimiter, login_limiter: RateLimiter,
-                 metrics: Metrics, login_path: str = "/v1/auth/token") -> None:
+                 metrics: Metrics, login_path: str = "/v1/auth/token", trusted: tuple[Network, ...] = ()) -> None:
         self.app = app
+        self.trusted = trusted
         self.tokens = tokens
         self.limiter = limiter
         self.login_limiter = login_limiter
@@ -188,7 +225,8 @@ class RateLimit:
         if scope["type"] != "http" or scope["path"] in UNLIMITED:
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("unknown", 0))[0]
+        client = client_address(scope, self.trusted)
+        scope.setdefault("state", {})["client"] = client
         key = f"ip:{client}"
         auth = (_header(scope, b"authorization") or b"").decode("latin-1")
         if auth[:7].lower() == "bearer ":
@@ -224,6 +262,8 @@ class Timeout:
             await self.app(scope, receive, send)
             return
         started = False
+        # the handlers' model work gets the same deadline: work still queued when it passes is dropped
+        scope.setdefault("state", {})["deadline"] = time.monotonic() + self.seconds
 
         async def tracking_send(message: Message) -> None:
             nonlocal started

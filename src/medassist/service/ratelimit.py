@@ -1,7 +1,8 @@
 """Per-account (or per-address, before sign-in) token buckets, kept in process memory.
 
-One process serves the app (``medassist serve`` runs one uvicorn worker), so an in-process table is
-exact; several workers would each keep their own and a shared store (Redis) would be the next step.
+With one worker an in-process table is exact.  With several (``medassist serve --workers N``) each would
+keep its own and the limits would multiply, so the buckets then live in Redis (``MEDASSIST_RATE_LIMIT_URL``):
+:class:`RedisRateLimiter` keeps the same token buckets in one Lua script, atomic across workers.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -60,3 +62,50 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
+
+
+# KEYS[1] bucket; ARGV: rate per second, burst, now (seconds), ttl (seconds). Returns {allowed, wait*1000}.
+_LUA = """
+local b = redis.call('HMGET', KEYS[1], 't', 'u')
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens, updated = tonumber(b[1]), tonumber(b[2])
+if tokens == nil then tokens = burst; updated = now end
+tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1
+elseif rate > 0 then wait = (1 - tokens) / rate else wait = 60 end
+redis.call('HSET', KEYS[1], 't', tokens, 'u', now)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return {allowed, math.floor(wait * 1000)}
+"""
+
+
+class RedisRateLimiter:
+    """The same token buckets in Redis, shared by every worker (and every server) using ``url``."""
+
+    def __init__(self, url: str, per_minute: float, burst: int, *, prefix: str = "medassist",
+                 name: str = "rl") -> None:
+        import redis
+
+        self.rate = per_minute / 60.0
+        self.burst = float(max(1, burst))
+        self.prefix = f"{prefix}:{name}:"
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._script = self._redis.register_script(_LUA)
+        self._ttl = int(max(60, self.burst / self.rate if self.rate > 0 else 3600)) + 1
+
+    def allow(self, key: str) -> tuple[bool, float]:
+        allowed, wait_ms = self._script(keys=[self.prefix + key],
+                                        args=[self.rate, self.burst, time.time(), self._ttl])
+        return bool(allowed), int(wait_ms) / 1000.0
+
+    def reset(self) -> None:
+        for key in self._redis.scan_iter(self.prefix + "*"):
+            self._redis.delete(key)
+
+
+def make_limiter(url: str | None, per_minute: float, burst: int, *, prefix: str, name: str) -> Any:
+    if url:
+        return RedisRateLimiter(url, per_minute, burst, prefix=prefix, name=name)
+    return RateLimiter(per_minute, burst)

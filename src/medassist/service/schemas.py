@@ -5,20 +5,51 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from medassist.diagnosis.engine import DiagnosisConfig
+from medassist.service.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    email_problem,
+    normalise_email,
+    password_problem,
+)
 
 Role = Literal["patient", "clinician", "admin"]
 Answer = Literal["yes", "no", "dont_know"]
 ReviewStatus = Literal["none", "pending", "approved", "amended"]
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,185}\.[A-Za-z0-9-]{2,63}$"
+EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63}$"
+MAX_INT = 2**31 - 1
+# the diagnosis engine's own limit: the schema says what the engine accepts
+CONSULTATION_MAX_CHARS: int = DiagnosisConfig.model_fields["max_chars"].default
+
+
+def _control(value: str) -> bool:
+    return any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value)
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, v: Any, info: ValidationInfo) -> Any:
+        # a NUL byte reaches PostgreSQL as an error (500) and no text here needs control characters
+        values = v if isinstance(v, list) else [v]
+        if any(isinstance(x, str) and _control(x) for x in values):
+            raise ValueError(f"{info.field_name} contains control characters (such as a NUL byte); send plain text")
+        return v
+
+
+class ValidationItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
 
 class Problem(BaseModel):
-    detail: str
+    detail: str | list[ValidationItem]
     code: str | None = None
 
 
@@ -39,26 +70,63 @@ class UserOut(BaseModel):
     created_at: dt.datetime
 
 
+def _email(v: str) -> str:
+    problem = email_problem(v.strip())
+    if problem:
+        raise ValueError(f"the email address is not valid: {problem}")
+    return normalise_email(v)
+
+
+def _password(v: str | None, email: str | None = None) -> str | None:
+    if v is None:
+        return v
+    problem = password_problem(v, email)
+    if problem:
+        raise ValueError(f"the password is not accepted: {problem}. Use at least {MIN_LENGTH} characters that "
+                         "are not a common or breached password, e.g. a few unrelated words")
+    return v
+
+
 class UserCreate(_In):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    password: str = Field(min_length=10, max_length=256)
+    email: str = Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN})
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     role: Role = "patient"
 
     @field_validator("email")
     @classmethod
-    def _lower(cls, v: str) -> str:
-        return v.strip().lower()
+    def _valid_email(cls, v: str) -> str:
+        return _email(v)
+
+    @model_validator(mode="after")
+    def _policy(self) -> UserCreate:
+        _password(self.password, self.email)
+        return self
 
 
 class UserUpdate(_In):
     role: Role | None = None
     active: bool | None = None
-    password: str | None = Field(None, min_length=10, max_length=256)
+    password: str | None = Field(None, min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, v: str | None) -> str | None:
+        return _password(v)
+
+
+class PasswordChange(_In):
+    current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    new_password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+    @field_validator("new_password")
+    @classmethod
+    def _policy(cls, v: str) -> str:
+        return _password(v)  # type: ignore[return-value]
 
 
 class ConsultationCreate(_In):
-    text: str = Field(max_length=20_000, description="the patient's own description of what is wrong")
-    age: float | None = Field(None, description="age in years (0-120)")
+    text: str = Field(max_length=CONSULTATION_MAX_CHARS, description="the patient's own description of what is wrong")
+    age: float | None = Field(None, description="age in years (0-120)", allow_inf_nan=False)
     sex: str | None = Field(None, max_length=16, description="f or m")
 
 
@@ -71,6 +139,8 @@ class ReviewIn(_In):
     decision: Literal["approve", "amend"]
     condition: str | None = Field(None, max_length=80, description="the corrected diagnosis: a knowledge-base condition id")
     comment: str | None = Field(None, max_length=2000)
+    supersedes: int | None = Field(None, ge=1, le=MAX_INT, description="the id of the latest review of this "
+                                   "consultation, which this one replaces (required once it has a review)")
 
     @model_validator(mode="after")
     def _amend_needs_condition(self) -> ReviewIn:
@@ -88,6 +158,7 @@ class ReviewOut(BaseModel):
     comment: str | None
     clinician_id: int
     created_at: dt.datetime
+    supersedes: int | None = None
 
 
 class ConsultationSummary(BaseModel):

@@ -28,6 +28,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from medassist.errors import ErrorCode, MedAssistError
+
 log = logging.getLogger(__name__)
 
 KEY_FILE = "secret.key"
@@ -39,27 +41,91 @@ def _derive(master: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"medassist-service-v1", info=purpose.encode()).derive(master)
 
 
-def load_master_key(secret: str | None, data_dir: Path) -> bytes:
-    """The master secret: the configured one, else the key file (created on first use, mode 0600)."""
-    if secret:
-        return secret.encode("utf-8")
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        raw = base64.urlsafe_b64encode(secrets.token_bytes(32))
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 10
+MAX_USER_ID = 2**31 - 1
+
+
+def check_secret(secret: str) -> bytes:
+    """The configured master secret as bytes, or E601 when it is too short or too repetitive to be a key."""
+    value = secret.strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise MedAssistError(ErrorCode.E601, reason=f"{len(value)} characters; at least {MIN_SECRET_LENGTH} are needed")
+    if len(set(value)) < MIN_SECRET_DISTINCT:
+        raise MedAssistError(ErrorCode.E601, reason=f"only {len(set(value))} different characters")
+    return value.encode("utf-8")
+
+
+def key_file(data_dir: Path) -> Path:
+    return Path(data_dir) / KEY_FILE
+
+
+def write_key_file(path: Path, raw: bytes, *, replace: bool = False) -> bool:
+    """Write ``raw`` to ``path`` atomically (a complete file or none, mode 0600).
+
+    The key goes to a temporary file first, is synced, and is then linked to its name: another process
+    never sees the name with an empty or half-written file.  Without ``replace``, returns False when the
+    file already exists (another process won the race).
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace:
+            os.replace(tmp, path)
+            return True
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw + b"\n")
-            log.info("created a new secret key file", extra={"event": "key_file_created"})
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def new_secret() -> bytes:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32))
+
+
+def read_key_file(path: Path) -> bytes:
+    raw = path.read_bytes().strip()
+    if len(raw) < MIN_SECRET_LENGTH or len(set(raw)) < MIN_SECRET_DISTINCT:
+        raise MedAssistError(ErrorCode.E602, path=path)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         log.warning("the secret key file is readable by other users; run chmod 600 on it",
                     extra={"event": "key_file_permissions"})
-    return path.read_bytes().strip()
+    return raw
+
+
+def load_master_key(secret: str | None, data_dir: Path, *, create: bool = True) -> bytes:
+    """The master secret: the configured one (E601 when weak), else the key file (created atomically on
+    first use when ``create``; E602 when it is empty or damaged)."""
+    if secret is not None and secret != "":
+        return check_secret(secret)
+    if secret == "":
+        raise MedAssistError(ErrorCode.E601, reason="it is empty")
+    path = key_file(data_dir)
+    if not path.exists() and create and write_key_file(path, new_secret()):
+        log.info("created a new secret key file", extra={"event": "key_file_created"})
+    return read_key_file(path)
+
+
+def key_fingerprint(master: bytes) -> str:
+    """A public, non-reversible tag of the master key, stored with the data to detect a wrong key."""
+    return hmac.new(_derive(master, "fingerprint"), b"medassist key check", hashlib.sha256).hexdigest()[:16]
+
+
+class StoredDataError(MedAssistError, ValueError):
+    """A stored record cannot be decrypted with this server's key (E606)."""
+
+    def __init__(self, what: str = "encrypted text") -> None:
+        super().__init__(ErrorCode.E606, what=what)
 
 
 class TextCipher:
@@ -74,14 +140,17 @@ class TextCipher:
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
-        except InvalidToken:
-            raise ValueError("stored text cannot be decrypted with this key (was MEDASSIST_SECRET_KEY changed?)") from None
+        except (InvalidToken, ValueError, TypeError):
+            raise StoredDataError() from None
 
     def encrypt_json(self, value: Any) -> str:
         return self.encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
     def decrypt_json(self, token: str) -> Any:
-        return json.loads(self.decrypt(token))
+        try:
+            return json.loads(self.decrypt(token))
+        except json.JSONDecodeError:
+            raise StoredDataError() from None
 
 
 class Passwords:
@@ -136,8 +205,13 @@ class Tokens:
         try:
             data = jwt.decode(token, self._key, algorithms=[ALGORITHM], issuer=ISSUER,
                               options={"require": ["sub", "exp", "iat", "iss"]})
-            return TokenClaims(int(data["sub"]), str(data["role"]), int(data.get("ver", 0)),
-                               dt.datetime.fromtimestamp(data["exp"], dt.UTC))
+            sub = str(data["sub"])
+            if not sub.isdigit() or len(sub) > 10 or not 1 <= int(sub) <= MAX_USER_ID:
+                raise ValueError("subject out of range")
+            version = int(data.get("ver", 0))
+            if not 0 <= version <= MAX_USER_ID:
+                raise ValueError("version out of range")
+            return TokenClaims(int(sub), str(data["role"]), version, dt.datetime.fromtimestamp(data["exp"], dt.UTC))
         except jwt.ExpiredSignatureError:
             raise TokenError("the token has expired; sign in again") from None
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):

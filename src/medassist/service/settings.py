@@ -55,8 +55,25 @@ class Settings:
     use_embeddings: bool | None = None
     # intra-op threads of the embedding model per request (0: leave torch's default)
     torch_threads: int = 1
-    metrics_public: bool = True
+    # /metrics answers only with `Authorization: Bearer <metrics_token>` (MEDASSIST_METRICS_TOKEN); with no
+    # token it is off (404), unless metrics_public is set for a network where only Prometheus can reach it
+    metrics_token: str | None = None
+    metrics_public: bool = False
     migrate: bool = True
+    # create a missing SQLite file? None: only at the default location (a mistyped --db is an error, E605)
+    create_db: bool | None = None
+    # comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed (none by default)
+    trusted_proxies: str = ""
+    # shared rate-limit store for several workers (redis://...); None: in this process (one worker only)
+    rate_limit_url: str | None = None
+    rate_limit_prefix: str = "medassist"
+    # account lockout: after this many failed sign-ins in a row, locked for lockout_base_s, doubling each
+    # further failure, at most lockout_max_s
+    lockout_threshold: int = 5
+    lockout_base_s: float = 30.0
+    lockout_max_s: float = 3600.0
+    # model work waiting for the diagnosis engine or the note pipeline (each has one worker thread)
+    max_model_queue: int = 64
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -82,7 +99,21 @@ class Settings:
         return cls(**values)
 
     def resolved_data_dir(self) -> Path:
+        """Where the key file lives, always as an absolute path: next to a SQLite file; for PostgreSQL
+        $MEDASSIST_DATA_DIR or ~/.local/share/medassist, never a folder relative to the current directory
+        (the CLI and the server would use different keys)."""
         if self.data_dir is not None:
-            return Path(self.data_dir)
+            return Path(self.data_dir).expanduser().resolve()
         path = sqlite_path(self.db_url)
-        return path.parent if path is not None else DEFAULT_DATA_DIR
+        if path is not None:
+            return path.expanduser().resolve().parent
+        env = os.environ.get("MEDASSIST_DATA_DIR")
+        if env:
+            return Path(env).expanduser().resolve()
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return (Path(base) / "medassist").resolve()
+
+    def may_create_db(self) -> bool:
+        if self.create_db is not None:
+            return self.create_db
+        return self.db_url == default_db_url()

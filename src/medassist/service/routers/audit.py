@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from medassist.service.db import AuditEvent
@@ -13,12 +15,14 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 @router.get("", response_model=list[AuditOut])
-def audit_log(admin: AdminUser, db: DbSession, resource_id: str | None = None, actor_id: int | None = None,
-              limit: int = 200) -> list[AuditEvent]:
+def audit_log(admin: AdminUser, db: DbSession,
+              resource_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_./{}:-]+$")] = None,
+              actor_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+              limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> list[AuditEvent]:
     """Newest events first, optionally for one record or one account."""
     query = select(AuditEvent)
     if resource_id:
-        query = query.where(AuditEvent.resource_id == resource_id[:64])
+        query = query.where(AuditEvent.resource_id == resource_id)
     if actor_id is not None:
         query = query.where(AuditEvent.actor_id == actor_id)
-    return list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(min(max(limit, 1), 2000))))
+    return list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
 from medassist.service import consult
 from medassist.service.db import ConsultationRecord, User
-from medassist.service.deps import Context, CurrentUser, DbSession, ResourcesDep, audit
+from medassist.service.deps import Context, CurrentUser, DbSession, ResourcesDep, audit, deadline_of
 from medassist.service.schemas import (
     AnswerIn,
     ConsultationCreate,
@@ -20,14 +21,22 @@ from medassist.service.schemas import (
 
 router = APIRouter(prefix="/v1/consultations", tags=["consultations"])
 NOT_FOUND = "no consultation with this id is visible to you"
+RECORD_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_OFFSET = 1_000_000
+
+
+def record_id(value: str) -> str | None:
+    """The id if it has the shape of one (32 hex digits), else None: odd ids never reach the database."""
+    return value if RECORD_ID.match(value) else None
 
 
 def load_for(db: DbSession, request: Request, user: User, consultation_id: str, *, write: bool = False) -> ConsultationRecord:
     """The record if ``user`` may see it (its patient; clinicians and admins may read, not answer); else 404."""
-    rec = db.get(ConsultationRecord, consultation_id[:64])
+    cid = record_id(consultation_id)
+    rec = db.get(ConsultationRecord, cid) if cid else None
     allowed = rec is not None and (rec.patient_id == user.id or (not write and user.role in ("clinician", "admin")))
     if not allowed:
-        audit(db, request, user, "update" if write else "read", "consultation", consultation_id[:64], outcome="denied")
+        audit(db, request, user, "update" if write else "read", "consultation", cid, outcome="denied")
         db.commit()
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     assert rec is not None
@@ -46,7 +55,7 @@ def full(rec: ConsultationRecord, ctx: Context, res: ResourcesDep, db: DbSession
 def start_consultation(request: Request, body: ConsultationCreate, user: CurrentUser, ctx: Context, res: ResourcesDep,
                        db: DbSession) -> dict[str, Any]:
     """Start a consultation from a description in the patient's own words (with age and sex)."""
-    rec, result = consult.start(db, res, ctx.cipher, user, body.text, body.age, body.sex)
+    rec, result = consult.start(db, res, ctx.cipher, user, body.text, body.age, body.sex, deadline_of(request))
     audit(db, request, user, "create", "consultation", rec.id)
     db.commit()
     ctx.metrics.consultations.inc()
@@ -57,12 +66,13 @@ def start_consultation(request: Request, body: ConsultationCreate, user: Current
 
 
 @router.get("", response_model=list[ConsultationSummary])
-def list_consultations(request: Request, user: CurrentUser, res: ResourcesDep, db: DbSession, limit: int = 50,
-                       offset: int = 0) -> list[dict[str, Any]]:
+def list_consultations(request: Request, user: CurrentUser, res: ResourcesDep, db: DbSession,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                       offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> list[dict[str, Any]]:
     """The caller's own consultations, newest first."""
     rows = db.scalars(select(ConsultationRecord).where(ConsultationRecord.patient_id == user.id)
-                      .order_by(ConsultationRecord.created_at.desc())
-                      .limit(min(max(limit, 1), 200)).offset(max(offset, 0)))
+                      .order_by(ConsultationRecord.created_at.desc(), ConsultationRecord.id)
+                      .limit(limit).offset(offset))
     out = [consult.summary(r, res.kb) for r in rows]
     audit(db, request, user, "list", "consultation")
     db.commit()
@@ -88,7 +98,7 @@ def answer_question(request: Request, consultation_id: str, body: AnswerIn, user
     rec = load_for(db, request, user, consultation_id, write=True)
     if rec.status == "complete":
         raise HTTPException(status.HTTP_409_CONFLICT, "this consultation is finished; start a new one")
-    result = consult.answer(db, res, ctx.cipher, rec, body.finding, body.answer)
+    result = consult.answer(db, res, ctx.cipher, rec, body.finding, body.answer, deadline_of(request))
     audit(db, request, user, "update", "consultation", rec.id)
     db.commit()  # a concurrent change raises StaleDataError -> 409 (app.py)
     if rec.red_flag:

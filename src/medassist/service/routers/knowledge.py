@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from medassist.service.deps import ClinicianUser, ResourcesDep
 from medassist.service.schemas import ConditionOut
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 
 
 @router.get("/conditions", response_model=list[ConditionOut])
-def conditions(user: ClinicianUser, res: ResourcesDep, q: str | None = None) -> list[dict[str, Any]]:
+def conditions(user: ClinicianUser, res: ResourcesDep, q: Annotated[str | None, Query(max_length=80)] = None) -> list[dict[str, Any]]:
     """Conditions by name, optionally filtered by a case-insensitive substring of the name, id or ICD-10 code."""
     needle = (q or "").strip().lower()[:80]
     out = []

@@ -7,17 +7,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 
 from medassist.service.db import NoteRecord
-from medassist.service.deps import ClinicianUser, Context, DbSession, Nlp, ResourcesDep, audit
+from medassist.service.deps import ClinicianUser, Context, DbSession, Nlp, ResourcesDep, audit, deadline_of
+from medassist.service.routers.consultations import record_id
 from medassist.service.schemas import DeidIn, DeidOut, NoteIn, NoteOut, Problem
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"])
 
 
-def analyse(nlp: Any, res: ResourcesDep, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def analyse(nlp: Any, res: ResourcesDep, text: str, deadline: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     from medassist.nlp.fhir import build_bundle
 
-    with res.lock:
-        note = nlp(text)
+    note = res.run_nlp(lambda: nlp(text), deadline)
     entities = []
     for ent in note.entities:
         entities.append({
@@ -41,7 +41,7 @@ def analyse(nlp: Any, res: ResourcesDep, text: str) -> tuple[dict[str, Any], dic
 def analyse_note(request: Request, body: NoteIn, user: ClinicianUser, ctx: Context, nlp: Nlp, res: ResourcesDep,
                  db: DbSession) -> dict[str, Any]:
     """Find problems, findings, drugs, tests and procedures with their assertion and codes; FHIR Bundle too."""
-    analysis, bundle = analyse(nlp, res, body.text)
+    analysis, bundle = analyse(nlp, res, body.text, deadline_of(request))
     if not body.store:
         audit(db, request, user, "analyse", "note")
         db.commit()
@@ -59,7 +59,7 @@ def analyse_note(request: Request, body: NoteIn, user: ClinicianUser, ctx: Conte
 @router.post("/deid", response_model=DeidOut)
 def deidentify(request: Request, body: DeidIn, user: ClinicianUser, res: ResourcesDep, db: DbSession) -> dict[str, Any]:
     """Replace identifiers (names, dates, MRNs, phones, addresses...) by their type, or mask them."""
-    note = res.deidentify(body.text)
+    note = res.deidentify(body.text, deadline_of(request))
     text = note.deid_text or ""
     if body.mode == "mask":
         chars = list(body.text)
@@ -74,9 +74,10 @@ def deidentify(request: Request, body: DeidIn, user: ClinicianUser, res: Resourc
 
 
 def _load(db: DbSession, request: Request, user: Any, note_id: str) -> NoteRecord:
-    rec = db.get(NoteRecord, note_id[:64])
+    nid = record_id(note_id)
+    rec = db.get(NoteRecord, nid) if nid else None
     if rec is None or (rec.owner_id != user.id and user.role != "admin"):
-        audit(db, request, user, "read", "note", note_id[:64], outcome="denied")
+        audit(db, request, user, "read", "note", nid, outcome="denied")
         db.commit()
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no note with this id is visible to you")
     return rec

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,8 +16,9 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 
 
 @router.get("", response_model=list[UserOut])
-def list_users(request: Request, admin: AdminUser, db: DbSession, limit: int = 200, offset: int = 0) -> list[User]:
-    users = list(db.scalars(select(User).order_by(User.id).limit(min(max(limit, 1), 1000)).offset(max(offset, 0))))
+def list_users(request: Request, admin: AdminUser, db: DbSession, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[User]:
+    users = list(db.scalars(select(User).order_by(User.id).limit(limit).offset(offset)))
     audit(db, request, admin, "list", "user")
     db.commit()
     return users
@@ -37,7 +40,7 @@ def create_user(request: Request, body: UserCreate, admin: AdminUser, ctx: Conte
 
 
 @router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": Problem}})
-def update_user(request: Request, user_id: int, body: UserUpdate, admin: AdminUser, ctx: Context, db: DbSession) -> User:
+def update_user(request: Request, user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpdate, admin: AdminUser, ctx: Context, db: DbSession) -> User:
     user = db.get(User, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
@@ -48,6 +51,13 @@ def update_user(request: Request, user_id: int, body: UserUpdate, admin: AdminUs
     if body.active is not None:
         user.active = body.active
     if body.password is not None:
+        from medassist.service.passwords import password_problem
+
+        problem = password_problem(body.password, user.email)
+        if problem:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"the password is not accepted: {problem}")
+        user.failed_logins = 0
+        user.locked_until = None
         user.password_hash = ctx.passwords.hash(body.password)
     user.token_version += 1  # tokens issued before the change stop working
     audit(db, request, admin, "update", "user", user.id)

@@ -38,9 +38,14 @@ function session() {
   } catch { return null; }
 }
 
-function logout() {
+function logout(revoke) {
+  const s = session();
   sessionStorage.removeItem(TOKEN_KEY);
-  location.assign("/");
+  // signing out on purpose also revokes the token on the server (POST /v1/auth/logout)
+  const done = () => location.assign("/");
+  if (revoke === true && s) {
+    fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${s.token}` } }).finally(done);
+  } else done();
 }
 
 function showError(message) {
@@ -377,7 +382,11 @@ function reviewPage() {
   async function submit(body) {
     if (!selected) return;
     try {
+      // a review never overwrites another: it names the latest review it replaces (409 if one came meanwhile)
+      const previous = selected.reviews || [];
+      if (previous.length) body.supersedes = previous[previous.length - 1].id;
       const review = await api(`/v1/reviews/${encodeURIComponent(selected.id)}`, { method: "POST", body });
+      selected.reviews = [...previous, review];
       $("review-message").textContent = review.decision === "amend"
         ? `Saved: amended to ${review.condition_name}.` : "Saved: approved.";
       await loadQueue();
@@ -405,7 +414,7 @@ function reviewPage() {
 
 // ---------------------------------------------------------------- start
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("[data-action=logout]").forEach((b) => b.addEventListener("click", logout));
+  document.querySelectorAll("[data-action=logout]").forEach((b) => b.addEventListener("click", () => logout(true)));
   const page = document.body.dataset.page;
   ({ login: loginPage, patient: patientPage, result: resultPage, review: reviewPage }[page] || (() => {}))();
 });
