@@ -101,3 +101,148 @@ class Note:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------- typed results
+# What the reasoning over a note returns: the assisted-diagnosis Assessment (with its Finding, Triage,
+# RedFlag, Candidate, Evidence and Question parts) and, in medassist.drugs, the drug-safety Alert.  The
+# wire schemas of the service are these types; ``to_dict()`` is the one JSON shape for the CLI, the API,
+# the web pages and the benchmarks.
+
+TRIAGE_LEVELS: tuple[str, ...] = ("emergency_ambulance", "emergency", "consultation_24h", "consultation", "self_care")
+"""The one definition of the triage levels, most urgent first (the knowledge base, the engine, the service,
+the CLI and the web page all read it from here)."""
+EMERGENCY_LEVELS: frozenset[str] = frozenset({"emergency_ambulance", "emergency"})
+
+
+def _plain(obj: Any) -> Any:
+    """A dataclass tree as JSON-ready data, dropping no field (None stays None)."""
+    return asdict(obj)
+
+
+@dataclass
+class FindingSpan:
+    """Where in the patient's text a finding was read (offsets into the text they wrote)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Finding:
+    """A finding about the patient: read from their words (``text``, ``embedding``), given as an answer
+    (``answer``) or implied by a more specific one (``implied``); present or absent."""
+
+    id: str
+    name: str
+    present: bool
+    source: str
+    span: FindingSpan | None = None
+    score: float | None = None  # the similarity of an embedding match
+
+
+@dataclass
+class Evidence:
+    """One piece of evidence for or against a condition, as a likelihood ratio against the base rate; a
+    typical finding not yet known has ``present`` None and a note."""
+
+    finding: str
+    name: str
+    present: bool | None
+    likelihood_ratio: float | None
+    note: str | None = None
+
+
+@dataclass
+class Candidate:
+    """One condition of the differential, with its probability and the evidence for and against it."""
+
+    condition: str
+    name: str
+    icd10: str
+    probability: float
+    evidence_for: list[Evidence]
+    evidence_against: list[Evidence]
+    triage: str
+    specialty: str
+    next_steps: list[str]
+    sources: list[dict[str, str]]
+
+
+@dataclass
+class Differential:
+    """The ranked conditions and the probability that what the patient has is outside the knowledge base."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    not_covered_probability: float | None = None
+
+
+@dataclass
+class RedFlag:
+    """An emergency rule that fired on the patient's findings."""
+
+    id: str
+    name: str
+    level: str
+    message: str
+    findings: list[str]
+
+
+@dataclass
+class Triage:
+    """How urgently to seek care; ``reasons`` says why (red flags first)."""
+
+    level: str | None
+    label: str
+    advice: str
+    group: str | None
+    reasons: list[str]
+
+    @property
+    def emergency(self) -> bool:
+        return self.level in EMERGENCY_LEVELS
+
+
+@dataclass
+class Question:
+    """The next question of the interview and why it is asked."""
+
+    finding: str
+    question: str
+    name: str
+    expected_information_gain: float
+    reason: str
+
+
+@dataclass
+class Assessment:
+    """The assisted-diagnosis result of one consultation.  An emergency comes first and ends the interview,
+    for every caller: ``emergency`` is true, ``interview_done`` is true and ``next_question`` is None."""
+
+    triage: Triage | None
+    red_flags: list[RedFlag]
+    findings: list[Finding]
+    differential: Differential
+    next_question: Question | None
+    interview_done: bool
+    stop_reason: str | None
+    emergency: bool
+    message: str
+    disclaimer: str
+    age: float | None = None
+    sex: str | None = None
+    duration: str | None = None
+    onset: str | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    ignored: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    knowledge_base_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape: the differential as a list, its "not covered" probability beside it."""
+        data = _plain(self)
+        diff = data.pop("differential")
+        data["differential"] = diff["candidates"]
+        data["not_covered_probability"] = diff["not_covered_probability"]
+        return data
