@@ -19,7 +19,7 @@ def engine(fixture_kb):
 
 
 def test_result_has_every_documented_field(engine):
-    r = engine.consult("I have a sore throat and a high temperature, no cough, for 2 days", age=25, sex="f")
+    r = engine.consult("I have a sore throat and a high temperature, no cough, for 2 days", age=25, sex="f").to_dict()
     for key in ("triage", "red_flags", "findings", "differential", "next_question", "not_covered_probability", "disclaimer"):
         assert key in r
     assert {"level", "label", "advice", "reasons"} <= set(r["triage"])
@@ -36,23 +36,23 @@ def test_result_has_every_documented_field(engine):
 
 
 def test_red_flag_comes_first(engine):
-    r = engine.consult("High temperature and a stiff neck since this morning", age=19, sex="m")
+    r = engine.consult("High temperature and a stiff neck since this morning", age=19, sex="m").to_dict()
     assert r["triage"]["level"] == "emergency_ambulance"
     assert r["red_flags"][0]["id"] == "meningism_fever"
     assert r["triage"]["advice"].startswith("A fever with a stiff neck")
-    assert "Warning signs" in r["message"]
+    assert r["message"].startswith("Emergency warning signs")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "The weather in Lisbon was lovely and we ate grilled sardines by the river.",
                                   "Der Hund läuft schnell über die grüne Wiese und bellt laut."])
 def test_no_symptoms_gives_a_clear_answer_not_a_differential(engine, text):
-    r = engine.consult(text)
+    r = engine.consult(text).to_dict()
     assert r["differential"] == [] and "could not find symptoms" in r["message"]
     assert r["triage"]["level"] is None
 
 
 def test_non_english_is_flagged(engine):
-    r = engine.consult("Ich habe seit drei Tagen starke Kopfschmerzen und Fieber und mir ist schlecht.")
+    r = engine.consult("Ich habe seit drei Tagen starke Kopfschmerzen und Fieber und mir ist schlecht.").to_dict()
     assert any("English" in w for w in r["warnings"])
 
 
@@ -67,18 +67,18 @@ def test_too_long_and_bad_demographics_raise_actionable_errors(engine):
 
 def test_interview_answers_change_the_result_and_state_round_trips(engine):
     c = engine.start("sore throat", age=30, sex="f")
-    r = engine.assess(c)
+    r = engine.assess(c).to_dict()
     q = r["next_question"]
     assert q and q["finding"] in engine.kb.findings
     engine.answer(c, "fever", "yes")
     engine.answer(c, "runny_nose", "no")
     engine.answer(c, "cough", "dont_know")
-    r2 = engine.assess(c)
+    r2 = engine.assess(c).to_dict()
     assert r2["differential"][0]["condition"] == "strep_throat"
     assert "cough" not in {f["id"] for f in r2["findings"]}  # don't know is not evidence
     assert {a["answer"] for a in r2["answers"]} == {"yes", "no", "dont_know"}
     state = json.loads(json.dumps(c.to_state()))
-    again = engine.assess(Consultation.from_state(state))
+    again = engine.assess(Consultation.from_state(state)).to_dict()
     assert again["differential"] == r2["differential"]
     with pytest.raises(InputError, match="E406"):
         engine.answer(c, "fever", "perhaps")
@@ -87,8 +87,8 @@ def test_interview_answers_change_the_result_and_state_round_trips(engine):
 
 
 def test_identical_input_identical_output(engine):
-    a = engine.consult("crushing chest pain and sweating", age=60, sex="m")
-    b = engine.consult("crushing chest pain and sweating", age=60, sex="m")
+    a = engine.consult("crushing chest pain and sweating", age=60, sex="m").to_dict()
+    b = engine.consult("crushing chest pain and sweating", age=60, sex="m").to_dict()
     assert a == b
 
 
@@ -162,5 +162,32 @@ def test_palpitations_with_breathlessness_is_an_emergency_on_the_shipped_rules()
     for f in ("palpitations_fast", "breathlessness"):
         case.add(Observation(f, True))
     ex = r.expand(case)
-    t = run_triage(r, ex, r.posterior(ex, expanded=True))
-    assert t.group == "emergency" and any(x["id"] == "palpitations_with_breathlessness_or_faintness" for x in t.red_flags)
+    t, flags = run_triage(r, ex, r.posterior(ex, expanded=True))
+    assert t.group == "emergency" and any(x.id == "palpitations_with_breathlessness_or_faintness" for x in flags)
+
+
+# --------------------------------------------------------------------------- the safety invariant
+
+def test_an_emergency_ends_the_interview_in_the_engine_itself(engine):
+    """Every caller gets it (Python, CLI, HTTP, batch): emergency first, no next question, interview done."""
+    c = engine.start("High temperature and a stiff neck since this morning", age=19, sex="m")
+    a = engine.assess(c)
+    assert a.emergency and a.triage.emergency and a.interview_done and a.next_question is None
+    assert a.stop_reason.startswith("emergency") and a.message.startswith("Emergency")
+    engine.answer(c, "headache", "no")  # answering more does not reopen it
+    b = engine.assess(c)
+    assert b.emergency and b.next_question is None
+
+
+def test_a_non_emergency_keeps_asking(engine):
+    a = engine.consult("sore throat", age=30, sex="f")
+    assert not a.emergency and a.next_question is not None and not a.interview_done
+
+
+def test_batch_and_json_say_the_emergency_too(cli, tmp_path):
+    batch = tmp_path / "e.jsonl"
+    batch.write_text(json.dumps({"id": "e", "text": "stiff neck and a high temperature", "age": 19}) + "\n")
+    rows = [json.loads(x) for x in CliRunner().invoke(cli, ["consult", "--batch", str(batch)]).stdout.splitlines()]
+    assert rows[0]["emergency"] and rows[0]["next_question"] is None and rows[0]["interview_done"]
+    out = json.loads(CliRunner().invoke(cli, ["consult", "stiff neck and a high temperature", "--json"]).stdout)
+    assert out["emergency"] and out["next_question"] is None

@@ -84,40 +84,40 @@ def test_evidence_for_and_against_as_likelihood_ratios(reasoner):
     c = reasoner.expand(case(["sore_throat", "fever"], ["runny_nose", "cough"]))
     pro, con = reasoner.evidence(c, "common_cold")
     # sore throat: 0.5 / 0.06 = 8.3; fever: 0.1 / 0.05 = 2.0 -> both for, strongest first
-    assert [e["finding"] for e in pro] == ["sore_throat", "fever"]
-    assert pro[0]["likelihood_ratio"] == pytest.approx(8.33, abs=0.01)
+    assert [e.finding for e in pro] == ["sore_throat", "fever"]
+    assert pro[0].likelihood_ratio == pytest.approx(8.33, abs=0.01)
     # absent runny nose: 0.1 / 0.94 = 0.11 -> strongly against; absent cough: 0.5 / 0.9 = 0.56
-    assert [e["finding"] for e in con if e["likelihood_ratio"] is not None] == ["runny_nose", "cough"]
+    assert [e.finding for e in con if e.likelihood_ratio is not None] == ["runny_nose", "cough"]
     strep_pro, strep_con = reasoner.evidence(c, "strep_throat")
-    assert "cough" not in {e["finding"] for e in strep_pro + strep_con}  # p 0.1 = base rate 0.1: no evidence
+    assert "cough" not in {e.finding for e in strep_pro + strep_con}  # p 0.1 = base rate 0.1: no evidence
 
 
 # --------------------------------------------------------------------------- triage
 
 def test_red_flag_forces_emergency_even_when_posterior_is_benign(reasoner):
     c = case(["fever", "neck_stiffness", "runny_nose", "sore_throat", "cough"])
-    t = triage(reasoner, c, reasoner.posterior(c))
-    assert t.level == "emergency_ambulance" and t.red_flags and t.red_flags[0]["id"] == "meningism_fever"
+    t, flags = triage(reasoner, c, reasoner.posterior(c))
+    assert t.level == "emergency_ambulance" and flags and flags[0].id == "meningism_fever"
     assert t.reasons[0].startswith("Red flag")
     assert "meningitis" in t.advice.lower()
 
 
 def test_a_single_any_finding_fires_a_rule(reasoner):
     c = case(["rash_non_blanching"])
-    assert triage(reasoner, c, reasoner.posterior(c)).level == "emergency_ambulance"
+    assert triage(reasoner, c, reasoner.posterior(c))[0].level == "emergency_ambulance"
 
 
 def test_benign_picture_is_self_care_and_unknown_is_not(reasoner):
     c = case(["runny_nose", "sore_throat"], ["fever"], duration="days")
-    assert triage(reasoner, c, reasoner.posterior(c)).level == "self_care"
+    assert triage(reasoner, c, reasoner.posterior(c))[0].level == "self_care"
     empty = case()
-    t = triage(reasoner, empty, reasoner.posterior(empty))
+    t, _ = triage(reasoner, empty, reasoner.posterior(empty))
     assert t.level is None and "could not find symptoms" in t.advice
 
 
 def test_posterior_triage_escalates_with_cardiac_picture(reasoner):
     c = case(["chest_pain", "sweating"], age=62, sex="male", duration="hours")
-    assert triage(reasoner, c, reasoner.posterior(c)).level == "emergency_ambulance"
+    assert triage(reasoner, c, reasoner.posterior(c))[0].level == "emergency_ambulance"
 
 
 # --------------------------------------------------------------------------- interview

@@ -9,15 +9,18 @@ from typing import Annotated, Any
 
 import typer
 
+from medassist.doc import TRIAGE_LEVELS, Assessment
 from medassist.errors import MedAssistError
 
 app = typer.Typer(no_args_is_help=True)
 
-COLOURS = {"emergency_ambulance": "bold white on red", "emergency": "bold white on red", "consultation_24h": "bold black on yellow",
-           "consultation": "bold black on cyan", "self_care": "bold black on green", None: "bold white on blue"}
+# one colour per triage level, most urgent first (medassist.doc.TRIAGE_LEVELS); blue when there is no level
+_COLOURS = ("bold white on red", "bold white on red", "bold black on yellow", "bold black on cyan", "bold black on green")
+COLOURS: dict[str | None, str] = {**dict(zip(TRIAGE_LEVELS, _COLOURS, strict=True)), None: "bold white on blue"}
 
 
-def render(result: dict[str, Any], console=None) -> None:  # noqa: ANN001
+def render(assessment: Assessment | dict[str, Any], console=None) -> None:  # noqa: ANN001
+    result = assessment.to_dict() if isinstance(assessment, Assessment) else assessment
     from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
@@ -90,11 +93,11 @@ def consult(
             from rich.console import Console
 
             console = Console()
-            while result.get("next_question") and not result["red_flags"]:
-                q = result["next_question"]
-                reply = typer.prompt(f"{q['question']} [yes/no/dont_know]", default="dont_know")
+            while result.next_question is not None:  # the engine ends the interview on an emergency
+                q = result.next_question
+                reply = typer.prompt(f"{q.question} [yes/no/dont_know]", default="dont_know")
                 try:
-                    engine.answer(consultation, q["finding"], reply)
+                    engine.answer(consultation, q.finding, reply)
                 except MedAssistError as exc:
                     console.print(f"[red]{exc}[/red]")
                     continue
@@ -103,7 +106,7 @@ def consult(
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     if as_json:
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         render(result)
 
@@ -123,7 +126,7 @@ def _batch(path: Path, no_embeddings: bool) -> None:
                 item = json.loads(line)
                 ident = item.get("id", ident)
                 result = engine.consult(item.get("text", ""), item.get("age"), item.get("sex"))
-                sys.stdout.write(json.dumps({"id": ident, **result}, ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps({"id": ident, **result.to_dict()}, ensure_ascii=False) + "\n")
                 ok += 1
             except (json.JSONDecodeError, AttributeError) as exc:
                 msg = f"{path.name}:{lineno}: not a JSON object ({exc.__class__.__name__}); skipped"

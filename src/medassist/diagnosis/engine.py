@@ -6,7 +6,7 @@
     engine.answer(consultation, "cough", "no")
     result = engine.assess(consultation)
 
-Results are plain dicts (JSON-ready).  MedAssist assists; it does not diagnose: every result carries
+Results are typed (``medassist.doc.Assessment``; ``.to_dict()`` is the JSON shape).  MedAssist assists; it does not diagnose: every result carries
 its evidence, its uncertainty and the advice to see a clinician, and a red flag overrides everything.
 """
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from medassist.diagnosis.interview import InterviewSettings, next_question, should_stop
 from medassist.diagnosis.reasoner import Case, Observation, Reasoner, ReasonerSettings
 from medassist.diagnosis.triage import TriageSettings, triage
+from medassist.doc import Assessment, Candidate, Differential, Finding, FindingSpan
 from medassist.errors import ConfigError, ErrorCode, InputError
 from medassist.knowledge.kb import KnowledgeBase
 
@@ -238,32 +239,34 @@ class DiagnosisEngine:
                 post = np.append(covered / covered.sum() * (1 - post[-1]), post[-1])
         return post
 
-    def assess(self, consultation: Consultation) -> dict[str, Any]:
+    def assess(self, consultation: Consultation) -> Assessment:
+        """The assessment of a consultation so far.  Safety lives here, for every caller (Python, CLI, HTTP,
+        batch): an emergency level, from a red flag or from the probability of emergency conditions,
+        comes first in the message, ends the interview and leaves no next question."""
         case = self.reasoner.expand(consultation.case)
         kb = self.kb
         findings = [
-            {"id": o.id, "name": kb.findings[o.id].name, "present": o.present, "source": o.source,
-             "span": {"start": o.start, "end": o.end, "text": o.text} if o.start is not None else None,
-             **({"score": o.score} if o.source == "embedding" else {})}
+            Finding(o.id, kb.findings[o.id].name, o.present, o.source,
+                    FindingSpan(o.start, o.end or o.start, o.text or "") if o.start is not None else None,
+                    o.score if o.source == "embedding" else None)
             for o in sorted(consultation.case.observations.values(), key=lambda o: (o.start is None, o.start or 0, o.id))
         ]
-        result: dict[str, Any] = {
-            "triage": None, "red_flags": [], "findings": findings, "differential": [], "next_question": None,
-            "not_covered_probability": None, "age": case.age, "sex": case.sex, "duration": case.duration,
-            "onset": case.onset, "answers": consultation.answers, "ignored": consultation.ignored,
-            "warnings": list(consultation.intake_warnings), "message": "", "disclaimer": DISCLAIMER,
-            "knowledge_base_version": kb.version,
-        }
         post = self.posterior(consultation)
-        tri = triage(self.reasoner, case, post, self.triage_settings)
-        result["triage"] = tri.to_dict()
-        result["red_flags"] = tri.red_flags
+        tri, red_flags = triage(self.reasoner, case, post, self.triage_settings)
+        result = Assessment(
+            triage=tri, red_flags=red_flags, findings=findings, differential=Differential(), next_question=None,
+            interview_done=False, stop_reason=None, emergency=tri.emergency, message="", disclaimer=DISCLAIMER,
+            age=case.age, sex=case.sex, duration=case.duration, onset=case.onset, answers=consultation.answers,
+            ignored=consultation.ignored, warnings=list(consultation.intake_warnings), knowledge_base_version=kb.version,
+        )
         if not case.observations:
-            result["message"] = ("I could not find symptoms in this text. Please describe what you feel in a sentence or two "
-                                 "(for example: 'sore throat and fever for 2 days').")
+            result.interview_done = True
+            result.stop_reason = "no symptoms found"
+            result.message = ("I could not find symptoms in this text. Please describe what you feel in a sentence or two "
+                              "(for example: 'sore throat and fever for 2 days').")
             return result
         order = np.argsort(-post[:-1])
-        diff = []
+        diff: list[Candidate] = []
         for i in order[: self.config.top_n]:
             p = float(post[i])
             if p < self.config.min_probability and diff:
@@ -271,29 +274,31 @@ class DiagnosisEngine:
             cid = self.reasoner.condition_ids[i]
             cond = kb.conditions[cid]
             pro, con = self.reasoner.evidence(case, cid)
-            diff.append({
-                "condition": cid, "name": cond.name, "icd10": cond.icd10, "probability": round(p, 4),
-                "evidence_for": pro, "evidence_against": con, "triage": cond.triage, "specialty": cond.specialty,
-                "next_steps": cond.next_steps, "sources": [s.model_dump(exclude_none=True) for s in cond.sources],
-            })
-        result["differential"] = diff
-        result["not_covered_probability"] = round(float(post[-1]), 4)
+            diff.append(Candidate(cid, cond.name, cond.icd10, round(p, 4), pro, con, cond.triage, cond.specialty,
+                                  list(cond.next_steps), [s.model_dump(exclude_none=True) for s in cond.sources]))
+        result.differential = Differential(diff, round(float(post[-1]), 4))
+        top = diff[0].probability if diff else 0.0
+        if result.emergency:
+            result.interview_done = True
+            result.stop_reason = "emergency: get help now"
+            result.message = (("Emergency warning signs: " + "; ".join(r.name for r in red_flags) + ". ") if red_flags else
+                              "What you describe may be an emergency. ") + "Follow the urgent advice above first."
+            return result
         q = next_question(self.reasoner, case, post, self.interview_settings)
-        result["next_question"] = q.to_dict() if q else None
-        result["interview_done"] = q is None
-        result["stop_reason"] = should_stop(post, case, self.interview_settings) or (None if q else "no informative question left")
-        top = diff[0]["probability"] if diff else 0.0
-        if tri.red_flags:
-            result["message"] = "Warning signs found: follow the urgent advice above first."
+        result.next_question = q
+        result.interview_done = q is None
+        result.stop_reason = should_stop(post, case, self.interview_settings) or (None if q else "no informative question left")
+        if red_flags:  # a warning sign below the emergency levels (none today; kept for rules that add one)
+            result.message = "Warning signs found: follow the urgent advice above first."
         elif post[-1] >= self.config.uncertain_other:
-            result["message"] = ("What you describe may not be covered by what I know; I am uncertain. "
-                                 "Please see a clinician.")
+            result.message = ("What you describe may not be covered by what I know; I am uncertain. "
+                              "Please see a clinician.")
         elif top < self.config.uncertain_top:
-            result["message"] = ("Several conditions fit what you describe and I am not confident about any of them. "
-                                 "Answering the questions helps; a clinician should assess you.")
+            result.message = ("Several conditions fit what you describe and I am not confident about any of them. "
+                              "Answering the questions helps; a clinician should assess you.")
         else:
-            result["message"] = "These are possibilities to discuss with a clinician, not a diagnosis."
+            result.message = "These are possibilities to discuss with a clinician, not a diagnosis."
         return result
 
-    def consult(self, text: str, age: float | None = None, sex: str | None = None) -> dict[str, Any]:
+    def consult(self, text: str, age: float | None = None, sex: str | None = None) -> Assessment:
         return self.assess(self.start(text, age, sex))

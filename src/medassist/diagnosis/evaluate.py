@@ -127,10 +127,10 @@ def evaluate_modes(engine, vignettes: list[Vignette], modes: list[str],  # noqa:
                     engine.config.ensemble.neural_weight = weight
                     consultation.neural = neural
                 not_covered = float(post[-1])
-                ranked = [d["condition"] for d in result["differential"]]
+                ranked = [d.condition for d in result.differential.candidates]
                 ranked += [engine.reasoner.condition_ids[i] for i in np.argsort(-post[:-1])[:10] if
                            engine.reasoner.condition_ids[i] not in ranked]
-                level = result["triage"]["level"]
+                level = result.triage.level if result.triage else None
             group = kb.triage[level].group if level else None
             rows[mode].append({"id": v.id, "ranked": ranked[:10], "answers": v.answers, "gold": v.gold, "gold_group": v.triage,
                                "pred_level": level, "pred_group": group, "not_covered": not_covered,
@@ -143,7 +143,7 @@ def _posterior_level(engine, post) -> str:  # noqa: ANN001
     import numpy as np
 
     from medassist.diagnosis.triage import RANK
-    from medassist.knowledge.schema import TRIAGE_LEVELS
+    from medassist.doc import TRIAGE_LEVELS
 
     kb = engine.kb
     cond_rank = np.array([RANK[kb.conditions[c].triage] for c in engine.reasoner.condition_ids] + [RANK["consultation"]])

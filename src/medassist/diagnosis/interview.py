@@ -16,11 +16,11 @@ unlikely condition carries little entropy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from medassist.diagnosis.reasoner import Case, Reasoner, entropy
+from medassist.doc import EMERGENCY_LEVELS, Question
 
 
 @dataclass
@@ -31,19 +31,6 @@ class InterviewSettings:
     top_conditions: int = 30  # candidates come from the findings of the most probable conditions
     safety_questions: int = 3  # warning signs are screened first during this many questions
     safety_floor: float = 0.002  # an emergency condition at least this probable gets its warning signs asked
-
-
-@dataclass
-class Question:
-    finding: str
-    text: str
-    name: str
-    expected_information_gain: float
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"finding": self.finding, "question": self.text, "name": self.name,
-                "expected_information_gain": round(self.expected_information_gain, 4), "reason": self.reason}
 
 
 def _tempered_update(post: np.ndarray, p_f: np.ndarray, weight: float) -> tuple[float, np.ndarray, np.ndarray]:
@@ -83,7 +70,7 @@ def next_question(reasoner: Reasoner, case: Case, post: np.ndarray, settings: In
             if post[i] < settings.safety_floor:
                 break
             cond = kb.conditions[reasoner.condition_ids[i]]
-            if cond.triage not in ("emergency_ambulance", "emergency"):
+            if cond.triage not in EMERGENCY_LEVELS:
                 continue
             for f in cond.red_flags:
                 # screen through the generic parent first ("chest pain?" before "crushing chest pain?")
@@ -98,7 +85,7 @@ def next_question(reasoner: Reasoner, case: Case, post: np.ndarray, settings: In
             fid = max(sorted(warn), key=lambda f: warn[f])
             finding = kb.findings[fid]
             gain = _gain(post, reasoner.p[:, reasoner.f_index[fid]], reasoner.settings.evidence_weight)
-            return Question(fid, finding.question, finding.name, gain, "checks for a warning sign of a serious condition")
+            return Question(fid, finding.question, finding.name, round(gain, 4), "checks for a warning sign of a serious condition")
     best: Question | None = None
     best_gain = -1.0
     weight = reasoner.settings.evidence_weight
@@ -112,7 +99,7 @@ def next_question(reasoner: Reasoner, case: Case, post: np.ndarray, settings: In
         gain = _gain(post, reasoner.p[:, j], weight)
         if gain > best_gain:
             finding = kb.findings[fid]
-            best, best_gain = Question(fid, finding.question, finding.name, gain, "best separates the likely conditions"), gain
+            best, best_gain = Question(fid, finding.question, finding.name, round(gain, 4), "best separates the likely conditions"), gain
     if best is None or best_gain < settings.min_gain:
         return None
     return best

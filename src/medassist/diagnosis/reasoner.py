@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from medassist.doc import Evidence
 from medassist.knowledge.kb import KnowledgeBase, age_band
 from medassist.knowledge.schema import DURATIONS, ONSETS
 
@@ -202,7 +202,7 @@ class Reasoner:
         post = np.exp(logpost)
         return post / post.sum()
 
-    def evidence(self, case: Case, condition_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def evidence(self, case: Case, condition_id: str) -> tuple[list[Evidence], list[Evidence]]:
         """Evidence for and against a condition, as likelihood ratios against the base rate."""
         i = self.c_index[condition_id]
         pro, con = [], []
@@ -212,12 +212,7 @@ class Reasoner:
                 continue
             p_c, p_0 = self.p[i, j], self.base[j]
             lr = p_c / p_0 if obs.present else (1 - p_c) / (1 - p_0)
-            item = {
-                "finding": obs.id,
-                "name": self.kb.findings[obs.id].name,
-                "present": obs.present,
-                "likelihood_ratio": round(float(lr), 2),
-            }
+            item = Evidence(obs.id, self.kb.findings[obs.id].name, obs.present, round(float(lr), 2))
             if lr >= 1.25:
                 pro.append(item)
             elif lr <= 0.8:
@@ -225,10 +220,10 @@ class Reasoner:
         for fid, link_p in self._typical(condition_id):
             # typical findings not yet known, so the user sees what would support or argue against it
             if fid not in case.observations and len(con) < 8:
-                con.append({"finding": fid, "name": self.kb.findings[fid].name, "present": None,
-                            "likelihood_ratio": None, "note": f"typical ({int(round(link_p * 100))}% of cases), not reported"})
-        pro.sort(key=lambda x: -x["likelihood_ratio"])
-        con.sort(key=lambda x: (x["likelihood_ratio"] is None, x["likelihood_ratio"] or 0))
+                con.append(Evidence(fid, self.kb.findings[fid].name, None, None,
+                                    f"typical ({int(round(link_p * 100))}% of cases), not reported"))
+        pro.sort(key=lambda x: -(x.likelihood_ratio or 0))
+        con.sort(key=lambda x: (x.likelihood_ratio is None, x.likelihood_ratio or 0))
         return pro, con
 
     def _typical(self, condition_id: str, min_p: float = 0.6) -> list[tuple[str, float]]:

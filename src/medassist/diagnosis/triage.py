@@ -10,12 +10,11 @@ purpose: under-triage of an emergency costs far more than over-triage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from medassist.diagnosis.reasoner import Case, Reasoner
-from medassist.knowledge.schema import TRIAGE_LEVELS
+from medassist.doc import TRIAGE_LEVELS, RedFlag, Triage
 
 RANK = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
 
@@ -33,21 +32,7 @@ class TriageSettings:
     condition_red_flag_min_posterior: float = 0.03  # a condition's own red flag counts when it is at least this likely
 
 
-@dataclass
-class Triage:
-    level: str | None
-    label: str
-    advice: str
-    reasons: list[str]
-    red_flags: list[dict[str, Any]]
-    group: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "label": self.label, "advice": self.advice, "group": self.group,
-                "reasons": self.reasons}
-
-
-def fired_rules(reasoner: Reasoner, case: Case) -> list[dict[str, Any]]:
+def fired_rules(reasoner: Reasoner, case: Case) -> list[RedFlag]:
     present = set(case.present)
     out = []
     for rule in reasoner.kb.red_flags:
@@ -56,25 +41,27 @@ def fired_rules(reasoner: Reasoner, case: Case) -> list[dict[str, Any]]:
         if rule.age_max is not None and (case.age is None or case.age > rule.age_max):
             continue
         if all(f in present for f in rule.all) and (not rule.any or any(f in present for f in rule.any)):
-            out.append({"id": rule.id, "name": rule.name, "level": rule.level, "message": rule.message,
-                        "findings": sorted(f for f in [*rule.all, *rule.any] if f in present)})
-    out.sort(key=lambda r: RANK[r["level"]])
+            out.append(RedFlag(rule.id, rule.name, rule.level, rule.message,
+                               sorted(f for f in [*rule.all, *rule.any] if f in present)))
+    out.sort(key=lambda r: RANK[r.level])
     return out
 
 
-def triage(reasoner: Reasoner, case: Case, post: np.ndarray, settings: TriageSettings | None = None) -> Triage:
+def triage(reasoner: Reasoner, case: Case, post: np.ndarray, settings: TriageSettings | None = None
+           ) -> tuple[Triage, list[RedFlag]]:
+    """The triage of a case and the red-flag rules that fired (most urgent first)."""
     settings = settings or TriageSettings()
     kb = reasoner.kb
     if not case.observations:
         return Triage(None, "Not enough information",
                       "I could not find symptoms to assess. If you feel very unwell, or you are worried, contact a "
-                      "doctor; in an emergency call your local emergency number.", [], [], None)
+                      "doctor; in an emergency call your local emergency number.", None, []), []
     reasons: list[str] = []
     level_rank = RANK["self_care"]
     rules = fired_rules(reasoner, case)
     for r in rules:
-        level_rank = min(level_rank, RANK[r["level"]])
-        reasons.append(f"Red flag: {r['name']}")
+        level_rank = min(level_rank, RANK[r.level])
+        reasons.append(f"Red flag: {r.name}")
     present = set(case.present)
     for i, cid in enumerate(reasoner.condition_ids):
         if post[i] < settings.condition_red_flag_min_posterior:
@@ -109,5 +96,5 @@ def triage(reasoner: Reasoner, case: Case, post: np.ndarray, settings: TriageSet
     advice = info.advice if info else ""
     group = info.group if info else None
     if rules:
-        advice = rules[0]["message"] + " " + advice
-    return Triage(level, label, advice, reasons, rules, group)
+        advice = rules[0].message + " " + advice
+    return Triage(level, label, advice, group, reasons), rules

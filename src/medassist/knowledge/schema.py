@@ -7,18 +7,30 @@ described for curators in ``data/README.md``.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-TRIAGE_LEVELS: tuple[str, ...] = (
-    "emergency_ambulance",
-    "emergency",
-    "consultation_24h",
-    "consultation",
-    "self_care",
-)
-TriageLevel = Literal["emergency_ambulance", "emergency", "consultation_24h", "consultation", "self_care"]
+from medassist.doc import EMERGENCY_LEVELS as _EMERGENCY_LEVELS
+from medassist.doc import TRIAGE_LEVELS as _TRIAGE_LEVELS
+
+TRIAGE_LEVELS = _TRIAGE_LEVELS  # the one definition lives in medassist.doc
+
+
+def _triage_level(v: str) -> str:
+    if v not in TRIAGE_LEVELS:
+        raise ValueError(f"triage level {v!r} is not one of {list(TRIAGE_LEVELS)}")
+    return v
+
+
+def _emergency_level(v: str) -> str:
+    if v not in _EMERGENCY_LEVELS:
+        raise ValueError(f"a red flag's level must be one of {sorted(_EMERGENCY_LEVELS)}, not {v!r}")
+    return v
+
+
+TriageLevel = Annotated[str, AfterValidator(_triage_level)]
+EmergencyLevel = Annotated[str, AfterValidator(_emergency_level)]
 
 AGE_BANDS: tuple[str, ...] = ("0-1", "2-11", "12-17", "18-39", "40-64", "65+")
 DURATIONS: tuple[str, ...] = ("hours", "days", "weeks", "months")
@@ -193,7 +205,7 @@ class RedFlagRule(_Strict):
     any: list[str] = Field(default_factory=list)
     age_min: float | None = None
     age_max: float | None = None
-    level: Literal["emergency_ambulance", "emergency"]
+    level: EmergencyLevel
     message: str
     sources: list[Source] = Field(min_length=1)
 

@@ -13,25 +13,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medassist.diagnosis.engine import Consultation, DiagnosisEngine
+from medassist.doc import TRIAGE_LEVELS, Assessment
 from medassist.service.db import ConsultationRecord, LabelledExample, Review, User, utcnow
 from medassist.service.resources import Resources
 from medassist.service.security import TextCipher
 
-TRIAGE_ORDER = {"emergency_ambulance": 0, "emergency": 1, "consultation_24h": 2, "consultation": 3, "self_care": 4}
+TRIAGE_ORDER = {level: i for i, level in enumerate(TRIAGE_LEVELS)}
 SEE_CLINICIAN = ("This is not a diagnosis. Please discuss it with a doctor, nurse or pharmacist, who can examine you; "
                  "get urgent help if you feel very unwell or get worse.")
 
 
-def _finish_result(result: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The engine's result with the service's safety rules applied; and whether the interview is over."""
-    result = dict(result)
+def _finish_result(assessment: Assessment) -> tuple[dict[str, Any], bool]:
+    """The engine's assessment as stored and sent, with the advice to see a clinician; and whether the
+    interview is over (the engine ends it on an emergency, for every caller)."""
+    result = assessment.to_dict()
     result["see_clinician"] = SEE_CLINICIAN
-    if result.get("red_flags"):
-        result["next_question"] = None
-        result["interview_done"] = True
-        result["stop_reason"] = "red flag: get urgent help now"
-    finished = bool(result.get("red_flags")) or result.get("next_question") is None
-    return result, finished
+    return result, assessment.interview_done
 
 
 def _apply(rec: ConsultationRecord, consultation: Consultation, result: dict[str, Any], cipher: TextCipher,
@@ -54,7 +51,7 @@ def start(db: Session, res: Resources, cipher: TextCipher, user: User, text: str
           sex: str | None, deadline: float | None = None) -> tuple[ConsultationRecord, dict[str, Any]]:
     engine: DiagnosisEngine = res.engine
 
-    def work() -> tuple[Consultation, dict[str, Any]]:
+    def work() -> tuple[Consultation, Assessment]:
         consultation = engine.start(text, age, sex)
         return consultation, engine.assess(consultation)
 
@@ -73,7 +70,7 @@ def answer(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRec
            reply: str, deadline: float | None = None) -> dict[str, Any]:
     consultation = Consultation.from_state(cipher.decrypt_json(rec.state_enc))
 
-    def work() -> dict[str, Any]:
+    def work() -> Assessment:
         res.engine.answer(consultation, finding, reply)
         return res.engine.assess(consultation)  # type: ignore[no-any-return]
 
