@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -113,13 +112,10 @@ def test_one_megabyte_note(tmp_path: Path, config: Path) -> None:
     big = tmp_path / "big.txt"
     block = "HPI: Mr. Smith denies chest pain but reports cough since 03/14/2023. HTN on lisinopril 10 mg daily.\n"
     big.write_text(block * (1_000_000 // len(block) + 1), encoding="utf-8")
-    t = time.perf_counter()
     res = runner.invoke(app, ["analyze", str(big), "--config", str(config), "--no-progress"])
-    elapsed = time.perf_counter() - t
     assert res.exit_code == 0, res.output
     (rec,) = _lines(res.stdout)
-    assert len(rec["text"]) >= 1_000_000 and len(rec["entities"]) > 10_000
-    assert elapsed < 40
+    assert len(rec["text"]) >= 1_000_000 and len(rec["entities"]) > 10_000  # its speed: benchmarks/notes_speed.py
 
 
 def test_deid_jsonl_and_stdin(tmp_path: Path) -> None:

@@ -91,6 +91,9 @@ class TrainingConfig(_Section):
     eval_every: str | int = Field("epoch", description="'epoch' or a number of optimizer steps")
     early_stopping_patience: int | None = Field(2, ge=1, description="evaluations without improvement before stopping; None disables")
     metric: str | None = Field(None, description="dev metric to select on (default: f1 for token tasks, macro_f1 otherwise)")
+    keep: Literal["best", "last"] = Field(
+        "best", description="which weights to save: the best dev evaluation, or the last epoch (for a dev set too "
+        "small to select on; dev still fits the decoding)")
     calibrate: bool = Field(True, description="fit on dev after training: a temperature (classification) or an 'O' decoding bias (token tasks)")
     group_by_length: bool = Field(True, description="batch examples of similar length (less padding, faster on CPU)")
     mlm_probability: float = Field(0.15, gt=0, lt=1, description="masked_lm: fraction of tokens masked")

@@ -225,7 +225,8 @@ def fit(cfg: TrainConfig, model, train_items: list[dict[str, Any]], dev_items: l
     finally:
         shutil.rmtree(work, ignore_errors=True)
     train_time = time.time() - t_train
-    keep.restore(model)
+    if cfg.training.keep == "best":
+        keep.restore(model)
     # mixed precision wraps model.forward in autocast; drop it so that the metrics below are those of
     # the saved model, which loads and runs in float32
     from accelerate.utils import extract_model_from_parallel

@@ -181,7 +181,7 @@ class Faker:
         a, b, c = self.digits(3).replace("0", "5", 1), self.digits(3), self.digits(4)
         shapes = [f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"{a}-{b}-{c} ext. {self.digits(3)}"]
         if self.nursing:  # hand-typed shapes
-            shapes += [f"{a}/{b}/{c}", f"({a}){b}-{c}", f"{a} {b} {c}", f"{a}-{b}{c}", f"{b}-{c}", f"{a}{b}{c}"]
+            shapes += [f"{a}/{b}/{c}", f"({a}){b}-{c}", f"{a} {b} {c}", f"{a}-{b}{c}", f"{b}-{c}", f"{a}{b}{c}", f"{a} {b}-{c}"]
         return self.r.choice(shapes)
 
     def pager(self) -> str:
@@ -473,6 +473,12 @@ NURSING_TEMPLATES: list[str] = [
     "discussed with {NAME:caps_title}. {p:vitals}.\n",
     "d/c planning: home with vna; f/u with {NAME:title} at {FACILITY} on {DATE:short}.\n",
     "rn: {NAME:first} {NAME:same-lastinitial} {p:time}\n",
+    "access: {p:lines}, {p:lines2}. status: full code. dispo: {p:unit}.\n",
+    "social: {p:relation}-{NAME:first}---{PHONE} & {p:relation2}-{NAME:first}---{PHONE}.\n",
+    "{NAME:first} {NAME:same-last} ({p:relation}) cell# {PHONE} home# {PHONE}, ask to page {NAME:first}.\n",
+    "neuro: mae, perrla, {p:vitals}. per {NAME:initial_title} ok to {p:drip2}.\n",
+    "pt oriented x3, states \"i'm at {FACILITY}, it's the {p:ordinal}.\" {p:unit} aware.\n",
+    "plan: transfer to {p:unit} in am, team aware. hx {p:problem} '{p:yy}, {p:proc} '{p:yy}.\n",
 ]
 
 
@@ -509,8 +515,13 @@ def _clin(r: random.Random, kind: str) -> str:
         return str(n(1, 7))
     if kind == "ef":
         return f"{n(2, 6)}0%"
-    if kind == "lines":
-        return r.choice(["r ij tlc", "l radial a-line", "2 piv's", "r fem cordis", "picc l arm", "r sc cvl"])
+    if kind in ("lines", "lines2"):
+        return r.choice(["r ij tlc", "l radial a-line", "2 piv's", "r fem cordis", "picc l arm", "r sc cvl", "r rad aline",
+                         "rij patent", "lac patent, hep capped", "l sc tlc", "aline dampened", "piv x2 patent"])
+    if kind == "unit":
+        return r.choice(["micu", "sicu", "vicu", "ccu", "csru", "the floor", "step down", "rehab", "tele", "icu team"])
+    if kind == "yy":
+        return f"{n(0, 99):02d}"
     if kind == "abx":
         return r.choice(["vanco/zosyn", "levo", "flagyl", "ceftriaxone", "cefazolin", "meropenem"])
     if kind == "proc":
@@ -589,6 +600,9 @@ class Builder:
             self.phi(f"{first} {last}" if self.r.random() < 0.5 else last, "NAME")
         elif variant == "initial_lower":
             self.phi(f"{first[0]}. {last}" if self.r.random() < 0.5 else f"{first} {last}", "NAME")
+        elif variant == "initial_title":
+            self.lit(self.r.choice(["dr ", "Dr. ", "DR "]))
+            self.phi(f"{first[0]}. {last}", "NAME")
         elif variant == "caps_title":
             self.lit(self.r.choice(["DR ", "DR. ", "dr "]))
             self.phi(last.upper(), "NAME")
