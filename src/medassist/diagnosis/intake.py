@@ -105,7 +105,7 @@ class Intake:
                     if short_caps:
                         self.abbreviations.setdefault(text, f.name.lower())
         self.fuzzy = Fuzzy(self.matcher.vocab, self.settings.fuzzy_score)
-        self.assertion = make_assertion()
+        self.assertion = make_assertion(extra_rules=["patient"])  # ConText with the patient-language rules
         self._phrase_emb: np.ndarray | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -215,18 +215,68 @@ class Intake:
                 queries.append(q)
         if not queries:
             return []
-        q_emb = shared_embedder().encode(queries)
-        sims = q_emb @ self.phrase_embeddings().T
+        # A clause can deny what it names inside itself ("my neck is not stiff", "she is feeding well", "I can
+        # open my mouth fully"): the ConText rules cannot see a cue inside the span they flag, so such a
+        # clause is embedded twice, as written and without its denial; it is read as the finding written
+        # with a negation ("I haven't peed all day") when that wins, else as the finding denied.
+        denials = [self._denial(q) for q in queries]
+        stripped = [d[1] for d in denials if d is not None]
+        emb = shared_embedder().encode(queries + stripped)
+        phrase_emb = self.phrase_embeddings()
+        sims = emb[: len(queries)] @ phrase_emb.T
+        sims_stripped = emb[len(queries):] @ phrase_emb.T if stripped else None
         out = []
-        s = self.settings
-        for row, (a, b), q in zip(sims, spans, queries, strict=True):
+        k = 0
+        for row, (a, b), q, denial in zip(sims, spans, queries, denials, strict=True):
             best = self._best_finding(row, q)
+            negated_by = None
+            if denial is not None:
+                cue, plain, says_no = denial
+                if sims_stripped is None:  # pragma: no cover - stripped is non-empty whenever a denial exists
+                    raise AssertionError
+                plain_best = self._best_finding(sims_stripped[k], plain)
+                k += 1
+                phrase_says_no = best is not None and _NEGATIVE_PHRASE.search(best[2]) is not None
+                if phrase_says_no and says_no and (plain_best is None or best[1] >= plain_best[1]):  # type: ignore[index]
+                    pass  # "I haven't peed all day" is the finding "haven't passed urine": present
+                elif phrase_says_no and not says_no:
+                    negated_by = cue  # "feeding well" against "not feeding well": that finding is absent
+                elif plain_best is not None:
+                    best, negated_by = plain_best, cue  # "my neck is not stiff": neck stiffness, absent
+                else:
+                    best = None  # it denies something and names nothing well enough
             if best is None:
                 continue
             fid, score, phrase = best
-            out.append(Entity(a, b, "finding", text[a:b], round(score, 3), "embedding",
-                              attributes={"finding": fid, "matched_phrase": phrase}))
+            ent = Entity(a, b, "finding", text[a:b], round(score, 3), "embedding",
+                         attributes={"finding": fid, "matched_phrase": phrase})
+            if negated_by:
+                ent.negated = True
+                ent.assertion_cues.append(f"negated:{negated_by}")
+            out.append(ent)
         return out
+
+    def _denial(self, query: str) -> tuple[str, str, bool] | None:
+        """(the denying words, the clause without them, whether a negation cue is among them) when the clause
+        denies or reassures inside itself."""
+        cues = [m for m in self.assertion.rules.cues.match(query) if m.value.category in ("negated", "pseudo")]
+        if any(m.value.category == "pseudo" for m in cues):
+            return None  # "not going away", "not well": not a denial
+        found = [(m.start, m.end) for m in cues]
+        found += [(m.start(), m.end()) for m in _REASSURANCE.finditer(query)]
+        if not found:
+            return None
+        plain, words, pos = [], [], 0
+        for a, b in sorted(found):
+            if a < pos:
+                continue
+            plain.append(query[pos:a])
+            words.append(query[a:b])
+            pos = b
+        plain.append(query[pos:])
+        rest = " ".join("".join(plain).split())
+        says_no = any(m.value.category == "negated" for m in cues)
+        return (" ".join(words).lower(), rest, says_no) if len(norm_tokens(rest)) >= 1 else None
 
     def _best_finding(self, row: np.ndarray, query: str) -> tuple[str, float, str] | None:
         s = self.settings
@@ -252,6 +302,14 @@ class Intake:
             return fid, score, self.phrases[j].text
         return None
 
+
+# Reassurance inside a clause: the finding it names is absent ("feeding well", "wet nappies as usual", "I can
+# open my mouth fully", "fully vaccinated"). "as well", "not well" and "unwell" are not reassurance.
+_REASSURANCE = re.compile(
+    r"(?<!\bas )(?<!\bnot )(?<!\bun)\b(?:well|fine|normally|normal|as usual|as normal|fully|properly|no problems?|"
+    r"no trouble|no bother|without (?:any )?(?:problems?|trouble|difficulty))\b", re.I)
+# a phrase of the knowledge base that itself says "not" ("I haven't peed all day", "can't catch my breath")
+_NEGATIVE_PHRASE = re.compile(r"n't|\bnot\b|\bno\b|\bnever\b|\bcannot\b|\bunable\b|\bwithout\b|\bnothing\b|\bhardly\b", re.I)
 
 # a parent writing about their child: the child is the patient
 _CHILD_WORDS = ("son", "daughter", "baby", "child", "kid", "boy", "girl", "toddler", "infant", "newborn")

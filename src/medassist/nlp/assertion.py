@@ -72,9 +72,7 @@ class RuleSet:
     cross_sentence: bool = False
 
 
-@functools.lru_cache(maxsize=4)
-def load_rules(path: str | None = None) -> RuleSet:
-    p = Path(path) if path else DATA_DIR / "context_rules.yaml"
+def _read_rules(p: Path) -> tuple[dict[str, Any], list[ContextRule]]:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -83,7 +81,6 @@ def load_rules(path: str | None = None) -> RuleSet:
         raise ConfigError(ErrorCode.E510, path=p, detail="expected a mapping with a list under 'rules'")
     default_scope = int((data.get("defaults") or {}).get("max_scope", 12))
     rules: list[ContextRule] = []
-    cues: PhraseMatcher[ContextRule] = PhraseMatcher(all_note_tokens, merge=lambda old, new: new)  # a later rule wins
     for i, raw in enumerate(data["rules"], 1):
         if not isinstance(raw, dict) or "cue" not in raw or raw.get("category") not in CATEGORIES:
             raise ConfigError(
@@ -101,14 +98,31 @@ def load_rules(path: str | None = None) -> RuleSet:
             max_scope=int(raw.get("max_scope", default_scope)),
             cross_sentence=bool(raw.get("cross_sentence", False)),
         )
-        rules.append(rule)
-        if not cues.add(rule.cue, rule) and cues.get(rule.cue) is not rule:
+        if not all_note_tokens(rule.cue):
             raise ConfigError(ErrorCode.E510, path=p, detail=f"rule {i}: empty cue")
+        rules.append(rule)
     section_rules = data.get("section_rules") or {}
     for name, flags in section_rules.items():
         bad = [k for k in flags if k not in ASSERTION_FLAGS and k != "labels"]
         if bad:
             raise ConfigError(ErrorCode.E510, path=p, detail=f"section rule {name!r}: unknown keys {bad}")
+    return section_rules, rules
+
+
+@functools.lru_cache(maxsize=8)
+def load_rules(path: str | None = None, extra: tuple[str, ...] = ()) -> RuleSet:
+    """The ConText rules of ``path`` (default: the shipped file), then those of each ``extra`` file (by path,
+    or a shipped name such as ``"patient"`` for ``context_rules_patient.yaml``); a later rule for the same
+    cue wins."""
+    section_rules, rules = _read_rules(Path(path) if path else DATA_DIR / "context_rules.yaml")
+    for name in extra:
+        ep = Path(name) if Path(name).suffix else DATA_DIR / f"context_rules_{name}.yaml"
+        more_sections, more = _read_rules(ep)
+        section_rules = {**section_rules, **more_sections}
+        rules = rules + more
+    cues: PhraseMatcher[ContextRule] = PhraseMatcher(all_note_tokens, merge=lambda old, new: new)  # a later rule wins
+    for rule in rules:
+        cues.add(rule.cue, rule)
     return RuleSet(rules, section_rules, cues, any(r.cross_sentence for r in rules))
 
 
@@ -265,6 +279,7 @@ def _fallback_sentences(text: str) -> list[tuple[int, int]]:
     return split_sentences(text) or [(0, len(text))]
 
 
-def make_assertion(rules_path: str | None = None, use_sections: bool = True) -> AssertionDetector:
+def make_assertion(rules_path: str | None = None, use_sections: bool = True,
+                   extra_rules: list[str] | None = None) -> AssertionDetector:
     """Factory for the ``assertion`` component (settings documented in configs/pipeline.yaml)."""
-    return AssertionDetector(load_rules(rules_path), use_sections=use_sections)
+    return AssertionDetector(load_rules(rules_path, tuple(extra_rules or ())), use_sections=use_sections)
