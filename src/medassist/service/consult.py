@@ -55,8 +55,8 @@ def start(db: Session, res: Resources, cipher: TextCipher, user: User, text: str
         consultation = engine.start(text, age, sex)
         return consultation, engine.assess(consultation)
 
-    consultation, result = res.run_engine(work, deadline)
-    result, finished = _finish_result(result)
+    consultation, assessment = res.run_engine(work, deadline)
+    result, finished = _finish_result(assessment)
     if not result.get("findings"):
         finished = False  # nothing understood yet: the patient may describe again, nothing to review
     rec = ConsultationRecord(patient_id=user.id, status="interview", review_status="none")
@@ -74,8 +74,7 @@ def answer(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRec
         res.engine.answer(consultation, finding, reply)
         return res.engine.assess(consultation)  # type: ignore[no-any-return]
 
-    result = res.run_engine(work, deadline)
-    result, finished = _finish_result(result)
+    result, finished = _finish_result(res.run_engine(work, deadline))
     _apply(rec, consultation, result, cipher, finished)
     return result
 

@@ -126,7 +126,7 @@ class Resources:
         ``replace`` (tag, mask or surrogate) overrides how its ``deid_text`` is written."""
         from medassist.doc import Note
 
-        deid = self.nlp.get("deid") if self.nlp is not None and "deid" in self.nlp.names else self._deid
+        deid: Any = self.nlp.get("deid") if self.nlp is not None and "deid" in self.nlp.names else self._deid
         if deid is None:
             from medassist.nlp.deid import Deidentifier
 

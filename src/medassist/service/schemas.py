@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from medassist.diagnosis.engine import DiagnosisConfig
 from medassist.doc import TRIAGE_LEVELS
-from medassist.knowledge.schema import TriageInfo
+from medassist.knowledge.schema import TriageGroup
 from medassist.service.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -30,7 +30,6 @@ ReviewStatus = Literal["none", "pending", "approved", "amended"]
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63}$"
 MAX_INT = 2**31 - 1
 TriageLevel = Literal[TRIAGE_LEVELS]  # type: ignore[valid-type]  # medassist.doc: the one definition
-TriageGroup = TriageInfo.model_fields["group"].annotation  # the knowledge base's groups (triage.yaml)
 # the diagnosis engine's own limit: the schema says what the engine accepts
 CONSULTATION_MAX_CHARS: int = DiagnosisConfig.model_fields["max_chars"].default
 
