@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from medassist.doc import Note
 from tests.service.conftest import Api
 
 
@@ -150,7 +151,9 @@ def test_review_queue_approve_and_amend(api: Api, tmp_path: Path) -> None:
     assert not any("555-123-4567" in x["text"] or "Jane Roe" in x["text"] for x in lines)
 
 
-def test_notes_analysis_fhir_and_deid(api: Api) -> None:
+def test_notes_analysis_fhir_and_deid(api: Api, nlp: Any) -> None:
+    from medassist.nlp.output import deid_record, note_to_json
+
     clinician = api.account("clinician")
     text = "John Smith, MRN 1234567. Pt denies chest pain. HTN on lisinopril 10 mg daily."
     r = api.client.post("/v1/notes", json={"text": text}, headers=clinician.headers)
@@ -158,10 +161,14 @@ def test_notes_analysis_fhir_and_deid(api: Api) -> None:
     note = r.json()
     ents = {e["text"].lower(): e for e in note["analysis"]["entities"]}
     assert ents["chest pain"]["assertion"] == "negated"
-    assert any(c["system"] for c in ents["chest pain"]["codes"])
-    assert "lisinopril" in ents
+    assert any(c["system"] for c in ents["chest pain"]["concepts"])
+    assert ents["lisinopril"]["attributes"]["dose"] == "10"
     assert note["fhir"]["resourceType"] == "Bundle"
     assert "John Smith" not in note["analysis"]["deid_text"]
+    # one road: the API's analysis is the CLI's JSON of the same note, without the text (and its id and meta)
+    cli = note_to_json(nlp(text), include_text=False)
+    assert note["analysis"] == {k: cli[k] for k in ("entities", "sections", "phi", "deid_text")}
+    assert {p["type"] for p in note["analysis"]["phi"]} >= {"NAME", "MRN"}
     again = api.client.get(f"/v1/notes/{note['id']}", headers=clinician.headers).json()
     assert again["analysis"] == note["analysis"]
     fhir = api.client.get(f"/v1/notes/{note['id']}/fhir", headers=clinician.headers).json()
@@ -170,9 +177,16 @@ def test_notes_analysis_fhir_and_deid(api: Api) -> None:
     assert r.status_code == 200
     body = r.json()
     assert "[NAME]" in body["text"] and "1234567" not in body["text"]
-    assert {i["type"] for i in body["identifiers"]} >= {"NAME", "MRN"}
-    masked = api.client.post("/v1/notes/deid", json={"text": text, "mode": "mask"}, headers=clinician.headers).json()
+    assert {i["type"] for i in body["phi"]} >= {"NAME", "MRN"}
+    # the same spans, with the same field names, as `medassist deid --format json`
+    record = deid_record(nlp.get("deid")(Note(text=text)))
+    assert body == {"text": record["text"], "phi": record["phi"]}
+    assert set(body["phi"][0]) == {"start", "end", "type", "text", "confidence", "found_by"}
+    masked = api.client.post("/v1/notes/deid", json={"text": text, "replace": "mask"}, headers=clinician.headers).json()
     assert len(masked["text"]) == len(text) and "Smith" not in masked["text"]
+    assert masked["phi"] == body["phi"]
+    old = api.client.post("/v1/notes/deid", json={"text": text, "mode": "mask"}, headers=clinician.headers)
+    assert old.status_code == 422 and "replace" in str(old.json()["detail"])
     other = api.account("clinician")
     assert api.client.get(f"/v1/notes/{note['id']}", headers=other.headers).status_code == 404
 

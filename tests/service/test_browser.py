@@ -140,6 +140,9 @@ def test_patient_interview_result_and_clinician_amendment(live: tuple[str, Api],
     expect(page.locator("#uncovered")).to_contain_text("%")
     page.screenshot(path=str(ARTIFACTS / "patient-result.png"), full_page=True)
     consultation_id = page.url.split("id=")[1]
+    label = page.locator("#triage .triage-label").text_content()
+    assert label and label != "—"  # the knowledge base's words for the level, sent by the server
+    expect(page.locator("#triage")).to_have_class(re.compile(r"triage-(non_emergency|self_care)\b"))
 
     # the clinician amends it from the queue
     _sign_out(page)
@@ -147,6 +150,9 @@ def test_patient_interview_result_and_clinician_amendment(live: tuple[str, Api],
     expect(page).to_have_url(re.compile(r"/review"))
     rows = page.locator("#queue tr")
     expect(rows).to_have_count(1)  # this server's only finished consultation
+    badge = rows.first.locator(".badge")  # the queue item's own label and group: the page has no table
+    expect(badge).to_have_text(label)
+    expect(badge).to_have_class(re.compile(r"badge-(non_emergency|self_care)\b"))
     rows.first.get_by_role("button", name="Open").click()
     expect(page.locator("#detail")).to_be_visible()
     expect(page.locator("#detail-text")).to_contain_text("sore throat")
@@ -191,3 +197,20 @@ def test_red_flag_puts_emergency_advice_first(live: tuple[str, Api], browser: An
     expect(first).to_contain_text("Get urgent help now")
     page.screenshot(path=str(ARTIFACTS / "result-red-flag.png"), full_page=True)
     context.close()
+
+
+def test_the_pages_spell_no_triage_level() -> None:
+    """The levels, their words and their groups come from the server (medassist.doc.TRIAGE_LEVELS and the
+    knowledge base's triage.yaml); the script and the stylesheet know only the groups' class names."""
+    from medassist.doc import TRIAGE_LEVELS
+    from medassist.web import STATIC_DIR
+
+    groups = {"emergency", "non_emergency", "self_care"}  # the class names the page styles
+    for name in ("app.js", "style.css"):
+        source = (STATIC_DIR / name).read_text(encoding="utf-8")
+        # a level as a string, an object key or a class name ("consultation" alone is also an English word)
+        spelled = [level for level in TRIAGE_LEVELS if level not in groups
+                   and re.search(rf"[\"'`]{level}[\"'`]|\b{level}\s*:|-{level}\b", source)]
+        assert not spelled, (name, spelled)
+    script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    assert "triage_label" in script and "triage_group" in script

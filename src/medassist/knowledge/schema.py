@@ -30,6 +30,7 @@ def _emergency_level(v: str) -> str:
 
 
 TriageLevel = Annotated[str, AfterValidator(_triage_level)]
+TriageGroup = Literal["emergency", "non_emergency", "self_care"]  # symptom-checker studies' three levels
 EmergencyLevel = Annotated[str, AfterValidator(_emergency_level)]
 
 AGE_BANDS: tuple[str, ...] = ("0-1", "2-11", "12-17", "18-39", "40-64", "65+")
@@ -220,4 +221,4 @@ class TriageInfo(_Strict):
     id: TriageLevel
     label: str
     advice: str
-    group: Literal["emergency", "non_emergency", "self_care"]
+    group: TriageGroup

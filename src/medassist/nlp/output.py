@@ -1,29 +1,48 @@
-"""Output shapes for a processed note: JSON (offsets into the original text), FHIR R4 Bundle, rich table."""
+"""Output shapes for a processed note: JSON (offsets into the original text), FHIR R4 Bundle, rich table.
+
+The JSON here is the one shape of a note for every caller: ``medassist analyze --format json``,
+``medassist deid --format json`` and the HTTP API (``/v1/notes``, ``/v1/notes/deid``) all write it with
+these functions, and the service's wire schemas (``medassist.service.schemas``) document it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from medassist.doc import Note
+from medassist.doc import Entity, Note, Span
+
+PHI_FIELDS: dict[str, str] = {
+    "start": "start", "end": "end", "label": "type", "text": "text", "score": "confidence", "source": "found_by",
+}
+"""``Span`` field -> its name in the JSON of an identifier span (``note.phi``), for the CLI and the API alike."""
+
+
+def phi_json(span: Span) -> dict[str, Any]:
+    """One identifier span: start, end, type, text, confidence and found_by (offsets into the input)."""
+    return {out: getattr(span, name) for name, out in PHI_FIELDS.items()}
+
+
+def entity_json(ent: Entity) -> dict[str, Any]:
+    """One entity: its fields and the one-word summary of its flags, ``assertion`` (present, negated, ...)."""
+    return {**asdict(ent), "assertion": ent.assertion}
 
 
 def note_to_json(note: Note, include_text: bool = True) -> dict[str, Any]:
-    """``note.to_dict()`` with the sentence list left out (it is long and rarely wanted)."""
+    """``note.to_dict()`` with the sentence list left out (it is long and rarely wanted), identifier spans
+    as :func:`phi_json` writes them and entities as :func:`entity_json` writes them."""
     data = note.to_dict()
     data.pop("sentences", None)
     if not include_text:
         data.pop("text", None)
+    data["phi"] = [phi_json(s) for s in note.phi]
+    data["entities"] = [entity_json(e) for e in note.entities]
     return data
 
 
 def deid_record(note: Note) -> dict[str, Any]:
     """One line of ``medassist deid --format json``: id, de-identified text, PHI spans (offsets into the input)."""
-    return {
-        "id": note.id,
-        "text": note.deid_text,
-        "phi": [{"start": s.start, "end": s.end, "type": s.label, "text": s.text, "confidence": s.score,
-                 "found_by": s.source} for s in note.phi],
-    }
+    return {"id": note.id, "text": note.deid_text, "phi": [phi_json(s) for s in note.phi]}
 
 
 def render_table(note: Note) -> Any:

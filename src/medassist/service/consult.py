@@ -55,8 +55,8 @@ def start(db: Session, res: Resources, cipher: TextCipher, user: User, text: str
         consultation = engine.start(text, age, sex)
         return consultation, engine.assess(consultation)
 
-    consultation, result = res.run_engine(work, deadline)
-    result, finished = _finish_result(result)
+    consultation, assessment = res.run_engine(work, deadline)
+    result, finished = _finish_result(assessment)
     if not result.get("findings"):
         finished = False  # nothing understood yet: the patient may describe again, nothing to review
     rec = ConsultationRecord(patient_id=user.id, status="interview", review_status="none")
@@ -74,8 +74,7 @@ def answer(db: Session, res: Resources, cipher: TextCipher, rec: ConsultationRec
         res.engine.answer(consultation, finding, reply)
         return res.engine.assess(consultation)  # type: ignore[no-any-return]
 
-    result = res.run_engine(work, deadline)
-    result, finished = _finish_result(result)
+    result, finished = _finish_result(res.run_engine(work, deadline))
     _apply(rec, consultation, result, cipher, finished)
     return result
 
@@ -131,9 +130,18 @@ def review_out(r: Review, cipher: TextCipher, kb: Any) -> dict[str, Any]:
             "created_at": r.created_at, "supersedes": r.supersedes_id}
 
 
+def triage_words(kb: Any, level: str | None) -> tuple[str | None, str | None]:
+    """A triage level's label and group, from the knowledge base's triage.yaml (the level itself as the label
+    when the knowledge base has no triage table)."""
+    info = kb.triage.get(level) if level else None
+    return (info.label, info.group) if info else (level, None)
+
+
 def summary(rec: ConsultationRecord, kb: Any) -> dict[str, Any]:
     cond = kb.conditions.get(rec.top_condition) if rec.top_condition else None
+    label, group = triage_words(kb, rec.triage_level)
     return {"id": rec.id, "created_at": rec.created_at, "updated_at": rec.updated_at, "status": rec.status,
-            "triage_level": rec.triage_level, "red_flag": rec.red_flag, "top_condition": rec.top_condition,
-            "top_condition_name": cond.name if cond else None, "top_probability": rec.top_probability,
-            "questions_answered": rec.questions_answered, "review_status": rec.review_status}
+            "triage_level": rec.triage_level, "triage_label": label, "triage_group": group, "red_flag": rec.red_flag,
+            "top_condition": rec.top_condition, "top_condition_name": cond.name if cond else None,
+            "top_probability": rec.top_probability, "questions_answered": rec.questions_answered,
+            "review_status": rec.review_status}

@@ -2,7 +2,7 @@
 
 Each amended consultation gives one example: the patient's text and the corrected knowledge-base
 condition id as the label (the latest amendment wins).  The text is de-identified AT EXPORT TIME by the
-note pipeline's de-identifier with its default detection settings (``Deidentifier(mode="tag")``), never
+note pipeline's de-identifier with its default detection settings (``Deidentifier(replace="tag")``), never
 by whatever de-identification the server's note pipeline was configured with when the amendment was
 made: training files follow the project's default de-identification (rules, or the hybrid model +
 rules once that is the default) automatically.  CSV cells are escaped against formula injection.
@@ -36,7 +36,7 @@ def default_deidentifier() -> Any:
 
     if Deidentifier not in _DEID:  # keyed by the class: a new default is picked up, never a stale one
         _DEID.clear()
-        _DEID[Deidentifier] = Deidentifier(mode="tag")
+        _DEID[Deidentifier] = Deidentifier(replace="tag")
     return _DEID[Deidentifier]
 
 

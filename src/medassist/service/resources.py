@@ -121,16 +121,24 @@ class Resources:
     def kb(self) -> Any:
         return self.engine.kb
 
-    def deidentify(self, text: str, deadline: float | None = None) -> Any:
-        """A Note with ``phi`` and ``deid_text`` (the pipeline's own de-identification component)."""
+    def deidentify(self, text: str, deadline: float | None = None, replace: str | None = None) -> Any:
+        """A Note with ``phi`` and ``deid_text``, by the pipeline's own de-identification component;
+        ``replace`` (tag, mask or surrogate) overrides how its ``deid_text`` is written."""
         from medassist.doc import Note
 
-        deid = self.nlp.get("deid") if self.nlp is not None and "deid" in self.nlp.names else self._deid
+        deid: Any = self.nlp.get("deid") if self.nlp is not None and "deid" in self.nlp.names else self._deid
         if deid is None:
             from medassist.nlp.deid import Deidentifier
 
-            deid = self._deid = Deidentifier(mode="tag")
-        return self.run_nlp(lambda: deid(Note(text=text)), deadline)
+            deid = self._deid = Deidentifier(replace="tag")
+
+        def work() -> Note:
+            note: Note = deid(Note(text=text))
+            if replace is not None and replace != deid.replace:
+                note.deid_text = deid.render(note, note.phi, replace=replace)
+            return note
+
+        return self.run_nlp(work, deadline)
 
     @classmethod
     def load(cls, *, use_embeddings: bool | None = None, warmup: bool = True, torch_threads: int | None = 1,

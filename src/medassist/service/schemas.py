@@ -1,4 +1,10 @@
-"""Wire schemas of the HTTP API (kept apart from the storage tables and from ``medassist.doc``)."""
+"""Wire schemas of the HTTP API (kept apart from the storage tables and from ``medassist.doc``).
+
+The results (a consultation's assessment, a note's analysis) are described by schemas that mirror the typed
+results of ``medassist.doc`` field for field (``tests/service/test_schemas.py`` keeps them in step); their
+JSON is written by the types' own ``to_dict()`` and by ``medassist.nlp.output``, the same functions the CLI
+uses, never here.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from medassist.diagnosis.engine import DiagnosisConfig
+from medassist.doc import TRIAGE_LEVELS
+from medassist.knowledge.schema import TriageGroup
 from medassist.service.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -21,6 +29,7 @@ Answer = Literal["yes", "no", "dont_know"]
 ReviewStatus = Literal["none", "pending", "approved", "amended"]
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63}$"
 MAX_INT = 2**31 - 1
+TriageLevel = Literal[TRIAGE_LEVELS]  # type: ignore[valid-type]  # medassist.doc: the one definition
 # the diagnosis engine's own limit: the schema says what the engine accepts
 CONSULTATION_MAX_CHARS: int = DiagnosisConfig.model_fields["max_chars"].default
 
@@ -150,41 +159,168 @@ class ReviewIn(_In):
 
 
 class ReviewOut(BaseModel):
-    id: int
-    consultation_id: str
-    decision: Literal["approve", "amend"]
-    condition: str | None
-    condition_name: str | None
-    comment: str | None
-    clinician_id: int
-    created_at: dt.datetime
-    supersedes: int | None = None
+    id: int = Field(description="the review's id")
+    consultation_id: str = Field(description="the consultation reviewed")
+    decision: Literal["approve", "amend"] = Field(description="approve: the result stands; amend: corrected")
+    condition: str | None = Field(description="the condition's knowledge-base id: the corrected one for an "
+                                  "amendment, the result's most probable one for an approval")
+    condition_name: str | None = Field(description="the condition's name")
+    comment: str | None = Field(description="the clinician's comment")
+    clinician_id: int = Field(description="the reviewing clinician's account id")
+    created_at: dt.datetime = Field(description="when the review was made")
+    supersedes: int | None = Field(None, description="the id of the review this one replaces")
 
 
 class ConsultationSummary(BaseModel):
-    id: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    status: Literal["interview", "complete"]
-    triage_level: str | None
-    red_flag: bool
-    top_condition: str | None
-    top_condition_name: str | None
-    top_probability: float | None
-    questions_answered: int
-    review_status: ReviewStatus
+    id: str = Field(description="the consultation's id")
+    created_at: dt.datetime = Field(description="when it was started")
+    updated_at: dt.datetime = Field(description="when it last changed")
+    status: Literal["interview", "complete"] = Field(description="interview: questions may follow; complete: "
+                                                     "finished and in the review queue")
+    triage_level: TriageLevel | None = Field(description="the latest result's triage level (result.triage.level), "
+                                             "most urgent first: " + ", ".join(TRIAGE_LEVELS))
+    triage_label: str | None = Field(description="what the level means, in words for the patient (the knowledge "
+                                     "base's triage.yaml)")
+    triage_group: TriageGroup | None = Field(description="the level's group: emergency, non_emergency or self_care")
+    red_flag: bool = Field(description="a red-flag rule fired: get help now")
+    top_condition: str | None = Field(description="the most probable condition's id (result.differential[0].condition)")
+    top_condition_name: str | None = Field(description="its name")
+    top_probability: float | None = Field(description="its probability (0-1)")
+    questions_answered: int = Field(description="how many questions the patient has answered")
+    review_status: ReviewStatus = Field(description="none (not finished), pending, approved or amended")
 
 
 class QueueItem(ConsultationSummary):
-    age: float | None = None
-    sex: str | None = None
+    age: float | None = Field(None, description="the patient's age in years")
+    sex: str | None = Field(None, description="female or male")
+
+
+# ---------------------------------------------------------------------------------------------------- results
+# medassist.doc's Assessment (with Finding, Triage, RedFlag, Candidate, Evidence, Question) as the JSON of
+# Assessment.to_dict(): the differential is the list of candidates, its "not covered" probability beside it.
+
+
+class FindingSpanOut(BaseModel):
+    start: int = Field(description="offset of the first character in the patient's text")
+    end: int = Field(description="offset just after the last character (end exclusive)")
+    text: str = Field(description="the words as the patient wrote them")
+
+
+class FindingOut(BaseModel):
+    id: str = Field(description="the finding's knowledge-base id (as in Question.finding and AnswerIn.finding)")
+    name: str = Field(description="the finding's name")
+    present: bool = Field(description="true: the patient has it; false: the patient said they do not")
+    source: str = Field(description="how it is known: text (read from the patient's words), embedding (read by "
+                        "similarity of meaning), answer (an answer to a question) or implied (by a more specific "
+                        "finding)")
+    span: FindingSpanOut | None = Field(description="where in the patient's text it was read; null for answers and "
+                                        "implied findings")
+    score: float | None = Field(None, description="the similarity (0-1) of an embedding match; null otherwise")
+
+
+class EvidenceOut(BaseModel):
+    finding: str = Field(description="the finding's knowledge-base id")
+    name: str = Field(description="the finding's name")
+    present: bool | None = Field(description="true: present; false: absent; null: typical of the condition but not "
+                                 "reported yet")
+    likelihood_ratio: float | None = Field(description="how much the finding changes the odds of the condition "
+                                           "(above 1 for, below 1 against); null when not reported")
+    note: str | None = Field(None, description="why a finding that is not reported counts against (how typical it is)")
+
+
+class SourceOut(BaseModel):
+    title: str = Field(description="the guideline, textbook chapter or public health page the entry was written from")
+    url: str | None = Field(None, description="where to read it")
+    publisher: str | None = Field(None, description="who published it")
+
+
+class CandidateOut(BaseModel):
+    condition: str = Field(description="the condition's knowledge-base id (as in ReviewIn.condition)")
+    name: str = Field(description="the condition's name")
+    icd10: str = Field(description="its ICD-10-CM code")
+    probability: float = Field(description="the probability of this condition given what is known (0-1); not a "
+                               "diagnosis")
+    evidence_for: list[EvidenceOut] = Field(description="findings that make it more likely, strongest first")
+    evidence_against: list[EvidenceOut] = Field(description="findings that make it less likely, and typical "
+                                                "findings not reported")
+    triage: TriageLevel = Field(description="the level of care the condition usually needs")
+    specialty: str = Field(description="the clinical specialty that treats it")
+    next_steps: list[str] = Field(description="what a clinician would usually do next")
+    sources: list[SourceOut] = Field(description="the public sources the knowledge-base entry was written from")
+
+
+class RedFlagOut(BaseModel):
+    id: str = Field(description="the red-flag rule's knowledge-base id")
+    name: str = Field(description="the warning sign, in words")
+    level: TriageLevel = Field(description="the emergency level it calls for")
+    message: str = Field(description="what to do now")
+    findings: list[str] = Field(description="the ids of the present findings that made the rule fire")
+
+
+class TriageOut(BaseModel):
+    level: TriageLevel | None = Field(description="how urgently to seek care, most urgent first: "
+                                      + ", ".join(TRIAGE_LEVELS) + "; null when nothing was understood")
+    label: str = Field(description="the level in words (the knowledge base's triage.yaml)")
+    advice: str = Field(description="what to do; a red flag's message comes first")
+    group: TriageGroup | None = Field(description="the level's group: emergency, non_emergency or self_care")
+    reasons: list[str] = Field(description="why this level (red flags first)")
+
+
+class QuestionOut(BaseModel):
+    finding: str = Field(description="the id of the finding asked about: send it back in AnswerIn.finding")
+    question: str = Field(description="the question to show the patient")
+    name: str = Field(description="the finding's name")
+    expected_information_gain: float = Field(description="how much the answer is expected to narrow the "
+                                             "differential (bits)")
+    reason: str = Field(description="why this question is asked")
+
+
+class AnswerOut(BaseModel):
+    finding: str = Field(description="the id of the finding asked about")
+    answer: Answer = Field(description="the patient's answer")
+
+
+class IgnoredOut(BaseModel):
+    finding: str = Field(description="the id of the finding mentioned")
+    text: str = Field(description="the words as the patient wrote them")
+    start: int = Field(description="offset of the first character in the patient's text")
+    end: int = Field(description="offset just after the last character")
+    reason: str = Field(description="why it does not count: hypothetical, about someone else or in the past")
+
+
+class AssessmentOut(BaseModel):
+    """A consultation's result (medassist.doc.Assessment): triage first, the evidence for every possibility, the
+    uncertainty, and the advice to see a clinician. It is not a diagnosis."""
+
+    triage: TriageOut | None = Field(description="how urgently to seek care")
+    red_flags: list[RedFlagOut] = Field(description="emergency rules that fired; any red flag overrides the rest")
+    findings: list[FindingOut] = Field(description="what is known about the patient, present or absent")
+    differential: list[CandidateOut] = Field(description="possible conditions, most probable first")
+    not_covered_probability: float | None = Field(description="the probability (0-1) that what the patient has is "
+                                                  "outside the knowledge base; null when nothing was understood")
+    next_question: QuestionOut | None = Field(description="the next question of the interview; null when it is over")
+    interview_done: bool = Field(description="no more questions: always true on an emergency")
+    stop_reason: str | None = Field(description="why the interview is over")
+    emergency: bool = Field(description="the triage level is an emergency one: get help now")
+    message: str = Field(description="what to tell the patient first")
+    disclaimer: str = Field(description="MedAssist does not diagnose")
+    see_clinician: str = Field(description="the advice to discuss the result with a clinician (the service's own)")
+    age: float | None = Field(description="age in years, as given or read from the text")
+    sex: str | None = Field(description="female or male, as given or read from the text")
+    duration: str | None = Field(description="how long the symptoms have lasted, read from the text: hours, days, "
+                                 "weeks or months")
+    onset: str | None = Field(description="how the symptoms began, read from the text: sudden or gradual")
+    answers: list[AnswerOut] = Field(description="the questions answered so far, in order")
+    ignored: list[IgnoredOut] = Field(description="findings mentioned that do not count for the patient")
+    warnings: list[str] = Field(description="what the intake could not read (e.g. an unknown word)")
+    knowledge_base_version: str = Field(description="the version (digest) of the knowledge base that gave the result")
 
 
 class ConsultationOut(ConsultationSummary):
-    text: str
-    finished: bool
-    result: dict[str, Any] = Field(description="triage, red flags, findings, differential with evidence, next question")
-    reviews: list[ReviewOut] = Field(default_factory=list)
+    text: str = Field(description="the patient's own description")
+    finished: bool = Field(description="the interview is over; the consultation is in the review queue")
+    result: AssessmentOut = Field(description="triage, red flags, findings, differential with evidence, next question")
+    reviews: list[ReviewOut] = Field(default_factory=list, description="clinician reviews, oldest first")
 
 
 class NoteIn(_In):
@@ -194,24 +330,110 @@ class NoteIn(_In):
 
 class DeidIn(_In):
     text: str = Field(min_length=1, max_length=100_000)
-    mode: Literal["tag", "mask"] = "tag"
+    replace: Literal["tag", "mask"] = Field("tag", description="what replaces each identifier: tag ([NAME]) or mask "
+                                            "(one * per character, white space kept), as `medassist deid --replace`")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mode" in data:
+            raise ValueError("'mode' is now called 'replace' (tag or mask), as in `medassist deid --replace`")
+        return data
 
 
-class Identifier(BaseModel):
-    start: int
-    end: int
-    type: str
+# ------------------------------------------------------------------------------------------------ note output
+# medassist.doc's Note, Span, Entity, Concept and Section as medassist.nlp.output writes them (the JSON of
+# `medassist analyze --format json` and `medassist deid --format json`). Fields marked "absent in notes
+# stored before ..." are left out of older stored analyses rather than invented.
+_OLD = " (absent in notes stored before the analysis carried it)"
+
+
+class PhiSpanOut(BaseModel):
+    start: int = Field(description="offset of the first character of the identifier in the input")
+    end: int = Field(description="offset just after its last character (end exclusive)")
+    type: str = Field(description="the kind of identifier (HIPAA Safe Harbor): NAME, DATE, PHONE, MRN, ...")
+    text: str = Field(description="the identifier as written in the input")
+    confidence: float | None = Field(None, description="how sure the detector is (0-1)" + _OLD)
+    found_by: str | None = Field(None, description="which detector found it: rules, model or model+rules" + _OLD)
+
+
+class ConceptOut(BaseModel):
+    system: str = Field(description="the code system: medassist-kb (a knowledge-base id), icd10cm, medassist-drug "
+                        "or rxnorm")
+    code: str = Field(description="the code in that system")
+    display: str = Field(description="the code's name")
+    score: float = Field(description="how sure the normalisation is (0-1)")
+
+
+class EntityAttributesOut(BaseModel):
+    """What the components add to an entity; each is present only when it applies."""
+
+    canonical: str | None = Field(None, description="the lexicon's preferred name for the text matched")
+    drug: str | None = Field(None, description="drugs: the drug's name")
+    dose: str | None = Field(None, description="drugs: the dose, e.g. 25 or 1-2")
+    unit: str | None = Field(None, description="drugs: the dose unit, e.g. mg, mL, puff, tablet")
+    route: str | None = Field(None, description="drugs: the route, e.g. oral, intravenous, inhalation")
+    route_text: str | None = Field(None, description="drugs: the route as written, e.g. po")
+    frequency: str | None = Field(None, description="drugs: how often, e.g. twice a day, every 4 hours")
+    frequency_text: str | None = Field(None, description="drugs: the frequency as written, e.g. bid")
+    duration: str | None = Field(None, description="drugs: for how long, e.g. 7 days")
+    as_needed: bool | None = Field(None, description="drugs: taken as needed (prn)")
+    as_needed_for: str | None = Field(None, description="drugs: what it is taken as needed for")
+    form: str | None = Field(None, description="drugs: the form, e.g. tablet, capsule, inhaler")
+    dosage_text: str | None = Field(None, description="drugs: the whole dosage text after the drug name")
+    allergy: bool | None = Field(None, description="drugs: mentioned as an allergy (in the Allergies section)")
+    relative: str | None = Field(None, description="family: the relative the entity is about, e.g. mother")
+    normalized_by: str | None = Field(None, description="how the codes were found when not by name: embedding")
+    ner_label: str | None = Field(None, description="transformer NER: the model's own label")
+    ner_model: str | None = Field(None, description="transformer NER: the model that found it")
+
+
+class EntityOut(BaseModel):
+    start: int = Field(description="offset of the first character in the note's text")
+    end: int = Field(description="offset just after the last character (end exclusive)")
+    label: str = Field(description="problem, finding, drug, test, procedure, anatomy or allergy")
+    text: str = Field(description="the words as written in the note")
+    score: float | None = Field(None, description="how sure the recogniser is (0-1)" + _OLD)
+    source: str | None = Field(None, description="which component found it: lexicon or ner" + _OLD)
+    assertion: str = Field(description="one word for the flags below: the first that is set of negated, possible, "
+                           "historical, hypothetical, family; else present")
+    negated: bool = Field(description="the note says it is absent")
+    possible: bool = Field(description="the note says it is uncertain or suspected")
+    historical: bool = Field(description="it is in the patient's past")
+    hypothetical: bool = Field(description="it is conditional or in the future (if, should, return if ...)")
+    family: bool = Field(description="it is about someone other than the patient (a relative)")
+    section: str | None = Field(description="the canonical name of the section it is in, e.g. allergies")
+    concepts: list[ConceptOut] = Field(description="its codes, best first")
+    attributes: EntityAttributesOut = Field(description="what the components add: medication details, the relative")
+    assertion_cues: list[str] | None = Field(None, description="the cue words that set the flags" + _OLD)
+
+
+class SectionOut(BaseModel):
+    name: str = Field(description="the canonical section name, e.g. history_of_present_illness")
+    start: int = Field(description="offset where the section starts (its heading, if any)")
+    end: int = Field(description="offset just after its last character")
+    heading: str | None = Field(None, description="the heading as written" + _OLD)
+    body_start: int | None = Field(None, description="offset of the first character after the heading" + _OLD)
+
+
+class NoteAnalysisOut(BaseModel):
+    """The note as `medassist analyze --format json` writes it, without the text (offsets are into it)."""
+
+    entities: list[EntityOut] = Field(description="problems, findings, drugs, tests, procedures, with assertion and codes")
+    sections: list[SectionOut] = Field(description="the note's sections, in order")
+    phi: list[PhiSpanOut] = Field(description="the identifiers found, in order")
+    deid_text: str | None = Field(description="the note with every identifier replaced by its type, e.g. [NAME]")
 
 
 class DeidOut(BaseModel):
-    text: str
-    identifiers: list[Identifier]
+    text: str = Field(description="the input with every identifier replaced (tag or mask)")
+    phi: list[PhiSpanOut] = Field(description="the identifiers found (offsets into the input), in order")
 
 
 class NoteOut(BaseModel):
-    id: str | None
-    created_at: dt.datetime | None
-    analysis: dict[str, Any] = Field(description="entities with assertion and codes, sections, identifiers found")
+    id: str | None = Field(description="the stored note's id; null when it was not stored")
+    created_at: dt.datetime | None = Field(description="when it was stored; null when it was not")
+    analysis: NoteAnalysisOut = Field(description="entities with assertion and codes, sections, identifiers found")
     fhir: dict[str, Any] | None = Field(None, description="FHIR R4 Bundle")
 
 

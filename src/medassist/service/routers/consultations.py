@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
-from medassist.service import consult
+from medassist.service import consult, stored
 from medassist.service.db import ConsultationRecord, User
 from medassist.service.deps import Context, CurrentUser, DbSession, ResourcesDep, audit, deadline_of
 from medassist.service.schemas import (
@@ -45,13 +45,15 @@ def load_for(db: DbSession, request: Request, user: User, consultation_id: str, 
 
 def full(rec: ConsultationRecord, ctx: Context, res: ResourcesDep, db: DbSession, result: dict[str, Any] | None = None) -> dict[str, Any]:
     state = ctx.cipher.decrypt_json(rec.state_enc)
-    result = result if result is not None else ctx.cipher.decrypt_json(rec.result_enc)
+    result = result if result is not None else stored.consultation_result(ctx.cipher.decrypt_json(rec.result_enc))
     return {**consult.summary(rec, res.kb), "text": state["text"], "result": result,
             "finished": rec.status == "complete", "reviews": consult.reviews_of(db, ctx.cipher, res.kb, rec.id)}
 
 
-@router.post("", response_model=ConsultationOut, status_code=status.HTTP_201_CREATED,
-             responses={422: {"model": Problem}})
+# ConsultationOut documents the result; the body is the result as the engine wrote (and the database holds) it,
+# validated against the schema: exclude_unset adds no null for a key the JSON does not have
+@router.post("", response_model=ConsultationOut, response_model_exclude_unset=True,
+             status_code=status.HTTP_201_CREATED, responses={422: {"model": Problem}})
 def start_consultation(request: Request, body: ConsultationCreate, user: CurrentUser, ctx: Context, res: ResourcesDep,
                        db: DbSession) -> dict[str, Any]:
     """Start a consultation from a description in the patient's own words (with age and sex)."""
@@ -79,7 +81,8 @@ def list_consultations(request: Request, user: CurrentUser, res: ResourcesDep, d
     return out
 
 
-@router.get("/{consultation_id}", response_model=ConsultationOut, responses={404: {"model": Problem}})
+@router.get("/{consultation_id}", response_model=ConsultationOut, response_model_exclude_unset=True,
+            responses={404: {"model": Problem}})
 def read_consultation(request: Request, consultation_id: str, user: CurrentUser, ctx: Context, res: ResourcesDep,
                       db: DbSession) -> dict[str, Any]:
     """One consultation with its text, latest result and clinician reviews (its patient, clinicians, admins)."""
@@ -90,7 +93,7 @@ def read_consultation(request: Request, consultation_id: str, user: CurrentUser,
     return out
 
 
-@router.post("/{consultation_id}/answers", response_model=ConsultationOut,
+@router.post("/{consultation_id}/answers", response_model=ConsultationOut, response_model_exclude_unset=True,
              responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}})
 def answer_question(request: Request, consultation_id: str, body: AnswerIn, user: CurrentUser, ctx: Context,
                     res: ResourcesDep, db: DbSession) -> dict[str, Any]:
@@ -106,7 +109,8 @@ def answer_question(request: Request, consultation_id: str, body: AnswerIn, user
     return full(rec, ctx, res, db, result)
 
 
-@router.post("/{consultation_id}/finish", response_model=ConsultationOut, responses={404: {"model": Problem}})
+@router.post("/{consultation_id}/finish", response_model=ConsultationOut, response_model_exclude_unset=True,
+             responses={404: {"model": Problem}})
 def finish_consultation(request: Request, consultation_id: str, user: CurrentUser, ctx: Context, res: ResourcesDep,
                         db: DbSession) -> dict[str, Any]:
     """Stop the interview now and send the consultation to the clinicians' review queue."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 
+from medassist.nlp.output import deid_record, note_to_json
+from medassist.service import stored
 from medassist.service.db import NoteRecord
 from medassist.service.deps import ClinicianUser, Context, DbSession, Nlp, ResourcesDep, audit, deadline_of
 from medassist.service.routers.consultations import record_id
@@ -15,29 +17,16 @@ router = APIRouter(prefix="/v1/notes", tags=["notes"])
 
 
 def analyse(nlp: Any, res: ResourcesDep, text: str, deadline: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The note's analysis (``medassist analyze --format json`` without the text) and its FHIR R4 Bundle."""
     from medassist.nlp.fhir import build_bundle
 
     note = res.run_nlp(lambda: nlp(text), deadline)
-    entities = []
-    for ent in note.entities:
-        entities.append({
-            "start": ent.start, "end": ent.end, "text": ent.text, "label": ent.label, "assertion": ent.assertion,
-            "negated": ent.negated, "possible": ent.possible, "historical": ent.historical,
-            "hypothetical": ent.hypothetical, "family": ent.family, "section": ent.section,
-            "codes": [{"system": c.system, "code": c.code, "display": c.display, "score": round(c.score, 3)}
-                      for c in ent.concepts],
-            "attributes": ent.attributes,
-        })
-    analysis = {
-        "entities": entities,
-        "sections": [{"name": s.name, "start": s.start, "end": s.end} for s in note.sections],
-        "identifiers": [{"start": s.start, "end": s.end, "type": s.label} for s in note.phi],
-        "deid_text": note.deid_text,
-    }
-    return analysis, build_bundle(note)
+    return note_to_json(note, include_text=False), build_bundle(note)
 
 
-@router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
+# NoteOut documents the analysis; the body is medassist.nlp.output's JSON (as stored), validated against the
+# schema: exclude_unset adds no null for a key the JSON does not have (an attribute that does not apply)
+@router.post("", response_model=NoteOut, response_model_exclude_unset=True, status_code=status.HTTP_201_CREATED)
 def analyse_note(request: Request, body: NoteIn, user: ClinicianUser, ctx: Context, nlp: Nlp, res: ResourcesDep,
                  db: DbSession) -> dict[str, Any]:
     """Find problems, findings, drugs, tests and procedures with their assertion and codes; FHIR Bundle too."""
@@ -48,7 +37,7 @@ def analyse_note(request: Request, body: NoteIn, user: ClinicianUser, ctx: Conte
         return {"id": None, "created_at": None, "analysis": analysis, "fhir": bundle}
     rec = NoteRecord(owner_id=user.id, text_enc=ctx.cipher.encrypt(body.text),
                      analysis_enc=ctx.cipher.encrypt_json({"analysis": analysis, "fhir": bundle}),
-                     entity_count=len(analysis["entities"]), phi_count=len(analysis["identifiers"]))
+                     entity_count=len(analysis["entities"]), phi_count=len(analysis["phi"]))
     db.add(rec)
     db.flush()
     audit(db, request, user, "create", "note", rec.id)
@@ -59,18 +48,11 @@ def analyse_note(request: Request, body: NoteIn, user: ClinicianUser, ctx: Conte
 @router.post("/deid", response_model=DeidOut)
 def deidentify(request: Request, body: DeidIn, user: ClinicianUser, res: ResourcesDep, db: DbSession) -> dict[str, Any]:
     """Replace identifiers (names, dates, MRNs, phones, addresses...) by their type, or mask them."""
-    note = res.deidentify(body.text, deadline_of(request))
-    text = note.deid_text or ""
-    if body.mode == "mask":
-        chars = list(body.text)
-        for sp in note.phi:
-            for i in range(sp.start, sp.end):
-                if not chars[i].isspace():
-                    chars[i] = "*"
-        text = "".join(chars)
+    note = res.deidentify(body.text, deadline_of(request), replace=body.replace)
     audit(db, request, user, "deidentify", "note")
     db.commit()
-    return {"text": text, "identifiers": [{"start": s.start, "end": s.end, "type": s.label} for s in note.phi]}
+    record = deid_record(note)
+    return {"text": record["text"], "phi": record["phi"]}
 
 
 def _load(db: DbSession, request: Request, user: Any, note_id: str) -> NoteRecord:
@@ -83,21 +65,23 @@ def _load(db: DbSession, request: Request, user: Any, note_id: str) -> NoteRecor
     return rec
 
 
-@router.get("/{note_id}", response_model=NoteOut, responses={404: {"model": Problem}})
+@router.get("/{note_id}", response_model=NoteOut, response_model_exclude_unset=True,
+            responses={404: {"model": Problem}})
 def read_note(request: Request, note_id: str, user: ClinicianUser, ctx: Context, db: DbSession) -> dict[str, Any]:
     """A stored note's analysis and FHIR Bundle (its author and admins)."""
     rec = _load(db, request, user, note_id)
-    stored = ctx.cipher.decrypt_json(rec.analysis_enc)
+    data = ctx.cipher.decrypt_json(rec.analysis_enc)
+    analysis = stored.note_analysis(data["analysis"], ctx.cipher.decrypt(rec.text_enc))
     audit(db, request, user, "read", "note", rec.id)
     db.commit()
-    return {"id": rec.id, "created_at": rec.created_at, "analysis": stored["analysis"], "fhir": stored["fhir"]}
+    return {"id": rec.id, "created_at": rec.created_at, "analysis": analysis, "fhir": data["fhir"]}
 
 
 @router.get("/{note_id}/fhir", responses={404: {"model": Problem}})
 def read_note_fhir(request: Request, note_id: str, user: ClinicianUser, ctx: Context, db: DbSession) -> dict[str, Any]:
     """The stored note as a FHIR R4 Bundle only."""
     rec = _load(db, request, user, note_id)
-    stored = ctx.cipher.decrypt_json(rec.analysis_enc)
+    data = ctx.cipher.decrypt_json(rec.analysis_enc)
     audit(db, request, user, "read", "note", rec.id)
     db.commit()
-    return stored["fhir"]  # type: ignore[no-any-return]
+    return data["fhir"]  # type: ignore[no-any-return]

@@ -3,14 +3,10 @@
 "use strict";
 
 const TOKEN_KEY = "medassist.session";
-const LEVEL_CLASS = {
-  emergency_ambulance: "emergency", emergency: "emergency", consultation_24h: "urgent",
-  consultation: "routine", self_care: "selfcare",
-};
-const LEVEL_TEXT = {
-  emergency_ambulance: "Emergency", emergency: "Emergency", consultation_24h: "Within 24 hours",
-  consultation: "See a doctor", self_care: "Self-care",
-};
+// Triage levels, their words and their groups come from the server (the knowledge base's triage.yaml): a
+// result's triage has {level, label, group}, a consultation summary {triage_level, triage_label, triage_group}.
+// The page styles by group: emergency, non_emergency, self_care (none when there is no level).
+const groupClass = (group) => group || "none";
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -92,11 +88,11 @@ function renderTriage(result) {
   const box = $("triage");
   const t = result && result.triage;
   if (!box || !t) return;
-  const kind = LEVEL_CLASS[t.level] || "routine";
+  const kind = groupClass(t.group);
   box.className = `triage triage-${kind}`;
   box.setAttribute("role", kind === "emergency" ? "alert" : "status");
   box.replaceChildren(
-    el("strong", { class: "triage-label", text: t.label || LEVEL_TEXT[t.level] || "" }),
+    el("strong", { class: "triage-label", text: t.label || "" }),
     el("span", { class: "triage-advice", text: t.advice || "" }),
   );
   box.hidden = false;
@@ -231,7 +227,7 @@ function patientPage() {
       const box = $("history");
       if (!rows.length) { box.replaceChildren(el("p", { class: "small", text: "None yet." })); return; }
       box.replaceChildren(el("ul", { class: "history" }, rows.map((c) => el("li", {},
-        el("span", { class: `badge badge-${LEVEL_CLASS[c.triage_level] || "routine"}`, text: LEVEL_TEXT[c.triage_level] || "—" }),
+        el("span", { class: `badge badge-${groupClass(c.triage_group)}`, text: c.triage_label || "—" }),
         el("a", { href: c.status === "complete" ? `/result?id=${c.id}` : `/patient?id=${c.id}` },
           `${when(c.created_at)}: ${c.top_condition_name || "no condition found"}`),
         el("span", { class: "small", text: c.status === "complete" ? ` · ${c.review_status === "pending" ? "waiting for a clinician" : c.review_status}` : " · in progress" }),
@@ -339,8 +335,8 @@ function reviewPage() {
       const rows = await api(`/v1/reviews?status=${encodeURIComponent($("filter").value)}`);
       $("count").textContent = `${rows.length} consultation${rows.length === 1 ? "" : "s"}`;
       $("queue").replaceChildren(...rows.map((c) => el("tr", { class: c.red_flag ? "row-flag" : null },
-        el("td", {}, el("span", { class: `badge badge-${LEVEL_CLASS[c.triage_level] || "routine"}`,
-          text: (c.red_flag ? "Red flag · " : "") + (LEVEL_TEXT[c.triage_level] || "—") })),
+        el("td", {}, el("span", { class: `badge badge-${groupClass(c.triage_group)}`,
+          text: (c.red_flag ? "Red flag · " : "") + (c.triage_label || "—") })),
         el("td", { text: when(c.created_at) }),
         el("td", { text: [c.age !== null && c.age !== undefined ? `${Math.round(c.age)} y` : "", c.sex || ""].filter(Boolean).join(", ") || "—" }),
         el("td", { text: c.top_condition_name ? `${c.top_condition_name} (${pct(c.top_probability)})` : "—" }),
@@ -359,7 +355,7 @@ function reviewPage() {
       $("detail").hidden = false;
       const t = r.triage || {};
       $("detail-triage").replaceChildren(
-        el("p", {}, el("span", { class: `badge badge-${LEVEL_CLASS[t.level] || "routine"}`, text: t.label || "" })),
+        el("p", {}, el("span", { class: `badge badge-${groupClass(t.group)}`, text: t.label || "" })),
         ...(r.red_flags || []).map((f) => el("p", { class: "emergency-inline", text: `Red flag: ${f.name}` })));
       $("detail-text").textContent = c.text;
       const names = Object.fromEntries((r.findings || []).map((f) => [f.id, f.name]));
