@@ -1,4 +1,4 @@
-"""Typed models and loader for the curated drug-safety data in ``data/*.yaml``.
+"""Typed models and loader for the curated drug-safety tables in ``medassist/knowledge/data/drugs/*.yaml``.
 
     db = DrugDB.load()          # the shipped data (cached by ``get_db()``)
     db = DrugDB.load(folder)    # another folder with the same layout (tests use small fixtures)
@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from medassist.drugs.errors import DrugDataError, DrugErrorCode
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "data" / "drugs"
+"""The home of the drug tables, beside the rest of the knowledge base."""
 
 Severity = Literal["contraindicated", "major", "moderate", "minor"]
 SEVERITIES: tuple[str, ...] = ("contraindicated", "major", "moderate", "minor")
