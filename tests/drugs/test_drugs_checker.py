@@ -11,7 +11,7 @@ import pytest
 from medassist.drugs import check
 from medassist.drugs.checker import DISCLAIMER, NOTHING_FOUND
 from medassist.drugs.data import SEVERITY_RANK, DrugDB
-from medassist.drugs.errors import DrugInputError
+from medassist.errors import DrugInputError
 
 
 def kinds(result, kind: str) -> list:
@@ -158,19 +158,19 @@ def test_to_dict_is_json_ready(db: DrugDB) -> None:
 @pytest.mark.parametrize(
     ("drugs", "code"),
     [
-        ([], "D401"),
-        (["", "  "], "D401"),
-        ("warfarin", "D404"),
-        ([1, 2], "D404"),
-        (["x" * 300], "D403"),
-        ([f"d{i}" for i in range(60)], "D402"),
+        ([], "E711"),
+        (["", "  "], "E711"),
+        ("warfarin", "E714"),
+        ([1, 2], "E714"),
+        (["x" * 300], "E713"),
+        ([f"d{i}" for i in range(60)], "E712"),
     ],
 )
 def test_bad_input_raises_clear_error(drugs, code: str) -> None:
     with pytest.raises(DrugInputError) as exc:
         check(drugs)
     assert code in str(exc.value)
-    if code == "D401":
+    if code == "E711":
         assert "medassist meds check --drugs" in str(exc.value)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from medassist.drugs.data import TOPICS, DrugDB, invalid_icd10_codes, normalise
-from medassist.drugs.errors import DrugDataError
 from medassist.drugs.resolve import key
+from medassist.errors import DrugDataError
 from tests.drugs.mini_drugdb import mini_files, write_folder
 
 REQUIRED_CLASSES = [

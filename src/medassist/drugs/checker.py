@@ -31,8 +31,8 @@ from itertools import combinations, permutations
 from typing import Any
 
 from medassist.drugs.data import SEVERITY_RANK, Agent, DrugDB, Interaction, get_db
-from medassist.drugs.errors import DrugErrorCode, DrugInputError
 from medassist.drugs.resolve import Resolution, Resolver
+from medassist.errors import DrugInputError, ErrorCode
 
 MAX_ENTRIES = 50
 MAX_ENTRY_LENGTH = 200
@@ -161,25 +161,25 @@ def _entries(values: Any, what: str, *, required: bool) -> list[str]:
     if values is None:
         values = []
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise DrugInputError(DrugErrorCode.D404, what=what.capitalize(), got=type(values).__name__)
+        raise DrugInputError(ErrorCode.E714, what=what.capitalize(), got=type(values).__name__)
     out: list[str] = []
     for v in values:
         if not isinstance(v, str):
             raise DrugInputError(
-                DrugErrorCode.D404, what=what.capitalize(), got=f"an item of type {type(v).__name__}"
+                ErrorCode.E714, what=what.capitalize(), got=f"an item of type {type(v).__name__}"
             )
         v = v.strip()
         if not v:
             continue
         if len(v) > MAX_ENTRY_LENGTH:
             raise DrugInputError(
-                DrugErrorCode.D403, what=_SINGULAR[what], length=len(v), limit=MAX_ENTRY_LENGTH
+                ErrorCode.E713, what=_SINGULAR[what], length=len(v), limit=MAX_ENTRY_LENGTH
             )
         out.append(v)
     if required and not out:
-        raise DrugInputError(DrugErrorCode.D401)
+        raise DrugInputError(ErrorCode.E711)
     if len(out) > MAX_ENTRIES:
-        raise DrugInputError(DrugErrorCode.D402, count=len(out), what=what, limit=MAX_ENTRIES)
+        raise DrugInputError(ErrorCode.E712, count=len(out), what=what, limit=MAX_ENTRIES)
     return out
 
 
@@ -204,7 +204,7 @@ def check(
 ) -> CheckResult:
     """Check drugs against each other, the patient's conditions and reported allergies.
 
-    Raises :class:`DrugInputError` (a ``D4xx`` code with a message saying what to do) when no drug is given
+    Raises :class:`~medassist.errors.DrugInputError` (an ``E71x`` code with a message saying what to do) when no drug is given
     or the input is not a list of strings.
     """
     drug_entries = _entries(drugs, "drugs", required=True)

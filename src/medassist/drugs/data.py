@@ -22,7 +22,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from medassist.drugs.errors import DrugDataError, DrugErrorCode
+from medassist.errors import DrugDataError, ErrorCode
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "data" / "drugs"
 """The home of the drug tables, beside the rest of the knowledge base."""
@@ -266,19 +266,19 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"cannot read ({exc})") from exc
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"cannot read ({exc})") from exc
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"YAML syntax: {exc}") from exc
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"YAML syntax: {exc}") from exc
 
 
 def _section(path: Path, key: str) -> Any:
     data = _read_yaml(path)
     if not isinstance(data, dict) or key not in data:
         raise DrugDataError(
-            DrugErrorCode.D101, path=path, detail=f"expected a mapping with {key!r} at the top"
+            ErrorCode.E701, path=path, detail=f"expected a mapping with {key!r} at the top"
         )
     return data[key]
 
@@ -287,7 +287,7 @@ def _load_all(folder: Path, stem: str, key: str, model: type[BaseModel], what: s
     """Entries of ``<stem>.yaml`` and every ``<stem>_*.yaml`` chunk in the folder, in name order."""
     paths = sorted(p for p in folder.glob(f"{stem}*.yaml") if p.stem == stem or p.stem.startswith(stem + "_"))
     if not paths:
-        raise DrugDataError(DrugErrorCode.D101, path=folder / f"{stem}.yaml", detail="file not found")
+        raise DrugDataError(ErrorCode.E701, path=folder / f"{stem}.yaml", detail="file not found")
     out: list[Any] = []
     for path in paths:
         out.extend(_models(model, _section(path, key), path, what))
@@ -296,7 +296,7 @@ def _load_all(folder: Path, stem: str, key: str, model: type[BaseModel], what: s
 
 def _models(model: type[BaseModel], raw: Any, path: Path, what: str) -> list[Any]:
     if not isinstance(raw, list):
-        raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"{what} must be a list")
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"{what} must be a list")
     out = []
     for i, item in enumerate(raw):
         try:
@@ -306,7 +306,7 @@ def _models(model: type[BaseModel], raw: Any, path: Path, what: str) -> list[Any
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
             )
-            raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"{what} {ident}: {problems}") from exc
+            raise DrugDataError(ErrorCode.E701, path=path, detail=f"{what} {ident}: {problems}") from exc
     return out
 
 
@@ -343,7 +343,7 @@ class DrugDB:
         raw_sources = _section(p("sources.yaml"), "sources")
         if not isinstance(raw_sources, dict):
             raise DrugDataError(
-                DrugErrorCode.D101, path=p("sources.yaml"), detail="sources must be a mapping"
+                ErrorCode.E701, path=p("sources.yaml"), detail="sources must be a mapping"
             )
         sources: dict[str, Source] = {}
         for key, val in raw_sources.items():
@@ -351,7 +351,7 @@ class DrugDB:
                 sources[str(key)] = Source.model_validate(val)
             except ValidationError as exc:
                 raise DrugDataError(
-                    DrugErrorCode.D101, path=p("sources.yaml"), detail=f"{key}: {exc}"
+                    ErrorCode.E701, path=p("sources.yaml"), detail=f"{key}: {exc}"
                 ) from exc
         drugs = _load_all(folder, "drugs", "drugs", Drug, "drug")
         classes = _load_all(folder, "classes", "classes", DrugClass, "class")
@@ -386,7 +386,7 @@ class DrugDB:
         problems += db._integrity()
         if problems:
             raise DrugDataError(
-                DrugErrorCode.D102, count=len(problems), detail="\n".join(f"- {x}" for x in problems)
+                ErrorCode.E702, count=len(problems), detail="\n".join(f"- {x}" for x in problems)
             )
         db._index()
         return db
