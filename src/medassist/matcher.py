@@ -2,10 +2,11 @@
 spelling correction and (optionally) embeddings.
 
 Every component that finds known phrases in text uses it: the clinical lexicon (``nlp/lexicon.py``), the
-assertion cues (``nlp/assertion.py``), the patient intake (``diagnosis/intake.py``) and the drug resolver
-(``drugs/resolve.py``).  What differs between them is data, not code: the tokenizer (clinical notes keep
-every token and ignore hyphens; patients' words are stemmed and filler words dropped), the case rule of each
-phrase, and what happens when two sources claim one phrase (``merge``).
+assertion cues (``nlp/assertion.py``), the patient intake (``diagnosis/intake.py``), the drug resolver
+(``drugs/resolve.py``) and the relation extractor's drug mentions (``drugs/extract.py``).  What differs
+between them is data, not code: the tokenizer (clinical notes keep every token and ignore hyphens; patients'
+words are stemmed and filler words dropped), the case rule of each phrase, and what happens when two sources
+claim one phrase (``merge``).
 
     m = PhraseMatcher(note_tokens)
     m.add("MI", "problem:mi", case=Case.UPPER)

@@ -79,7 +79,7 @@ def test_nothing_found_message_and_disclaimer(db: DrugDB) -> None:
 def test_contraindication_ibuprofen_ckd(db: DrugDB) -> None:
     res = check(["ibuprofen"], conditions=["CKD"], db=db)
     (a,) = kinds(res, "contraindication")
-    assert a.condition["id"] == "ckd" and a.condition["icd10"] == "N18"
+    assert a.condition.id == "ckd" and a.condition.icd10 == "N18"
     assert a.severity == "major"
     assert "ibuprofen is an NSAID" in a.why
 
@@ -87,7 +87,7 @@ def test_contraindication_ibuprofen_ckd(db: DrugDB) -> None:
 def test_implied_condition_picks_the_stricter_rule(db: DrugDB) -> None:
     (a,) = kinds(check(["metformin"], conditions=["renal failure"], db=db), "contraindication")
     assert a.severity == "contraindicated"
-    assert a.condition["id"] == "severe_renal_impairment"
+    assert a.condition.id == "severe_renal_impairment"
 
 
 def test_contraindication_propranolol_asthma(db: DrugDB) -> None:

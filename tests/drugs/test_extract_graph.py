@@ -32,10 +32,10 @@ def test_extract_pairs_within_sentences(tiny_relation_model):
     for r in rels:
         assert r.doc == "d1" and r.type in {"effect", "mechanism", "advise", "none"}
         for d in (r.drug1, r.drug2):
-            assert TEXT[d["start"]:d["end"]] == d["text"]
-        assert r.drug1["id"] != r.drug2["id"]
+            assert TEXT[d.start:d.end] == d.text
+        assert r.drug1.id != r.drug2.id
         assert TEXT[r.sentence_start:r.sentence_start + len(r.sentence)] == r.sentence
-    assert not any("paracetamol" in (r.drug1["id"], r.drug2["id"]) for r in rels)  # alone in its sentence
+    assert not any("paracetamol" in (r.drug1.id, r.drug2.id) for r in rels)  # alone in its sentence
 
 
 def test_extract_cli_writes_jsonl(tiny_relation_model, tmp_path):
