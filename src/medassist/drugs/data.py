@@ -708,7 +708,8 @@ def invalid_icd10_codes(db: DrugDB) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a command-line convenience
-    """Load and cross-check the data (or another folder given as the only argument); print counts.
+    """Load and cross-check the tables (or another folder given as the only argument) and the entry words
+(``entry_words.yaml``, when that folder has one); print counts.
 
     Exit status 0 when the data is valid, 1 when loading fails or an ICD-10-CM code is invalid.
     """
@@ -716,8 +717,11 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a command-
 
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0]) if args else None
+    words = (folder or DATA_DIR) / ENTRY_WORDS.name
     try:
         db = DrugDB.load(folder)
+        if folder is None or words.exists():
+            load_entry_words(words)
     except DrugDataError as exc:
         print(str(exc), file=sys.stderr)
         return 1
