@@ -155,6 +155,25 @@ def test_to_dict_is_json_ready(db: DrugDB) -> None:
     assert {"kind", "severity", "involved", "why", "effect", "management", "sources"} <= set(alert)
 
 
+def test_json_shape_is_stable(db: DrugDB) -> None:
+    # The shape `medassist meds check --json` and the service have always given (key order included).
+    d = check(["warfarin", "ibuprofen"], conditions=["CKD"], allergies=["aspirin"], db=db).to_dict()
+    assert list(d) == ["alerts", "counts", "resolved", "unknown", "note", "disclaimer"]
+    assert list(d["counts"]) == ["contraindicated", "major", "moderate", "minor"]
+    for a in d["alerts"]:
+        assert list(a) == ["kind", "severity", "title", "topic", "drugs", "involved", "why", "mechanism",
+                           "effect", "management", "condition", "allergy", "rule", "sources"]
+        assert list(a["involved"][0]) == ["input", "drug", "name", "agent", "explanation"]
+    by_kind = {a["kind"]: a for a in d["alerts"]}
+    assert by_kind["contraindication"]["condition"] == {"id": "ckd", "name": "Chronic kidney disease",
+                                                        "icd10": "N18", "input": "CKD"}
+    assert by_kind["allergy"]["allergy"] == {"input": "aspirin", "matched": "aspirin", "target": "drug",
+                                             "id": "aspirin"}
+    assert list(d["resolved"][0]) == ["input", "kind", "target", "id", "name", "method", "matched", "score",
+                                      "within", "how"]
+    assert json.loads(json.dumps(d)) == d
+
+
 @pytest.mark.parametrize(
     ("drugs", "code"),
     [

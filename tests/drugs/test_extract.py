@@ -53,3 +53,27 @@ def test_extract_without_a_model_says_how_to_get_one(tmp_path):
     with pytest.raises(ConfigError) as exc:
         InteractionExtractor.load(tmp_path)
     assert "benchmarks/ddi.py" in str(exc.value)
+
+
+def test_several_mentions_with_offsets_and_whole_words():
+    finder = MentionFinder(get_db())
+    text = ("Advil (ibuprofen) with COUMADIN; NSAIDs, Motrin IB and Tylenol #3 but not warfarin-induced "
+            "bleeding or non-aspirin users.")
+    found = finder.find(text)
+    assert [(m.text, m.kind, m.id) for m in found] == [
+        ("Advil", "drug", "ibuprofen"),
+        ("ibuprofen", "drug", "ibuprofen"),
+        ("COUMADIN", "drug", "warfarin"),
+        ("NSAIDs", "class", "nsaid"),
+        ("Motrin IB", "drug", "ibuprofen"),  # the longest name, not "Motrin" alone
+        ("Tylenol #3", "drug", "co_codamol"),
+    ]
+    assert all(text[m.start:m.end] == m.text for m in found)
+
+
+def test_a_name_must_stand_as_written():
+    finder = MentionFinder(get_db())
+    assert [m.text for m in finder.find("Motrin  IB")] == ["Motrin"]  # two spaces: not the brand "Motrin IB"
+    assert finder.find("warfarin-treated and non-warfarin patients") == []
+    assert [m.text for m in finder.find("E.E.S. was given")] == ["E.E.S."]
+    assert finder.find("E.E.S.x") == []

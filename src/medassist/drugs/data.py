@@ -681,6 +681,9 @@ def load_entry_words(path: str | Path | None = None) -> EntryWords:
     """Read ``entry_words.yaml`` (or another file of that shape); a broken file raises E701 naming it."""
     path = Path(path) if path is not None else ENTRY_WORDS
     raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        keys = ", ".join(_EntryWordsFile.model_fields)
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"expected a mapping with {keys}")
     try:
         f = _EntryWordsFile.model_validate(raw)
     except ValidationError as exc:
