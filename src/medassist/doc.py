@@ -7,8 +7,8 @@ always into ``note.text`` (the original text), end exclusive.  Variable names: `
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any, Literal, get_args
 
 ASSERTION_FLAGS = ("negated", "possible", "historical", "hypothetical", "family")
 
@@ -246,3 +246,223 @@ class Assessment:
         data["differential"] = diff["candidates"]
         data["not_covered_probability"] = diff["not_covered_probability"]
         return data
+
+
+# ---------------------------------------------------------------------------------------------- drug safety
+# What medassist.drugs returns: the CheckResult of a medication list (its Alerts, the Resolution of every
+# entry and the entries it did not recognise) and the drug-drug Relations read from text.  ``to_dict()`` is
+# the JSON of `medassist meds check --json`, of the service's medication check and of `medassist meds extract`.
+
+AlertSeverity = Literal["contraindicated", "major", "moderate", "minor"]
+ALERT_SEVERITIES: tuple[str, ...] = get_args(AlertSeverity)
+"""The one definition of the drug-safety severities, most severe first (the drug tables, the checker and the
+CLI read them from here)."""
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(ALERT_SEVERITIES)}
+AlertKind = Literal["interaction", "contraindication", "allergy", "duplicate_therapy"]
+EntryKind = Literal["drug", "condition", "allergy"]
+"""What a user's entry was given as."""
+ResolutionTarget = Literal["drug", "condition", "allergy_group", "class"]
+"""What an entry was matched to (an allergy may name a drug, an allergy group or a drug class)."""
+
+DRUG_CHECK_DISCLAIMER = (
+    "This check supports, and does not replace, a pharmacist's or prescriber's review. It covers only the "
+    "interactions, contraindications and allergy cross-reactions in MedAssist's curated tables."
+)
+DRUG_CHECK_NOTHING_FOUND = (
+    "No interactions found in MedAssist's table; this does not prove the combination is safe."
+)
+RESOLUTION_METHODS: dict[str, str] = {
+    "generic_name": "generic name",
+    "other_name": "other generic name",
+    "brand": "brand name",
+    "misspelling": "known misspelling",
+    "synonym": "synonym",
+    "name": "name",
+    "class_name": "drug class name",
+    "fuzzy": "fuzzy match",
+}
+"""How an entry can be matched, as shown to users ("partial" matching is ``within``, not a method)."""
+
+
+def _json_of(obj: Any, names: tuple[str, ...], **values: Any) -> dict[str, Any]:
+    """The JSON object of a result: these fields and properties in this order (``values`` given instead of
+    an attribute where the JSON differs from it), nested results as their own JSON."""
+    return {n: _json_value(values[n] if n in values else getattr(obj, n)) for n in names}
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How one user entry was matched to one id."""
+
+    input: str
+    kind: EntryKind
+    id: str
+    name: str
+    method: str
+    matched: str
+    score: float = 100.0
+    target: ResolutionTarget = "drug"
+    within: bool = False
+    """True when the name was found inside a longer entry (dose, route or other words around it)."""
+
+    @property
+    def how(self) -> str:
+        """A short phrase such as "brand name 'advil'" or "fuzzy match 'ibuprofn' (score 94)"."""
+        text = RESOLUTION_METHODS.get(self.method, self.method)
+        if self.method == "fuzzy":
+            return f"{text} to {self.matched!r} (score {self.score:.0f})"
+        if self.within:
+            return f"{text} {self.matched!r} found in the entry"
+        return f"{text} {self.matched!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("input", "kind", "target", "id", "name", "method", "matched", "score", "within", "how")
+        return _json_of(self, keys, score=round(self.score, 1))
+
+
+@dataclass(frozen=True)
+class Involved:
+    """One drug taking part in an alert, and how it matched the rule."""
+
+    input: str
+    drug: str
+    name: str
+    agent: str
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AlertCondition:
+    """The patient's condition a contraindication alert is about (``input``: the entry it was read from)."""
+
+    id: str
+    name: str
+    icd10: str
+    input: str
+
+
+@dataclass(frozen=True)
+class AlertAllergy:
+    """The recorded allergy an allergy alert is about, and what the entry was matched to."""
+
+    input: str
+    matched: str
+    target: ResolutionTarget
+    id: str
+
+
+@dataclass
+class Alert:
+    """One drug-safety alert: an interaction, a contraindication, an allergy or a duplicate therapy."""
+
+    kind: AlertKind
+    severity: AlertSeverity
+    title: str
+    involved: list[Involved]
+    effect: str
+    management: str
+    mechanism: str | None = None
+    topic: str | None = None
+    condition: AlertCondition | None = None
+    allergy: AlertAllergy | None = None
+    rule: str | None = None
+    sources: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def drugs(self) -> list[str]:
+        return [i.drug for i in self.involved]
+
+    @property
+    def why(self) -> str:
+        """How the drugs matched the rule, e.g. "ibuprofen is an NSAID; warfarin"."""
+        return "; ".join(dict.fromkeys(i.explanation for i in self.involved))
+
+    def sort_key(self) -> tuple[int, str, str]:
+        return (SEVERITY_RANK[self.severity], self.title.lower(), self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_of(self, ("kind", "severity", "title", "topic", "drugs", "involved", "why", "mechanism",
+                               "effect", "management", "condition", "allergy", "rule", "sources"))
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An entry that matched nothing: never dropped, reported with close names to choose from."""
+
+    input: str
+    kind: EntryKind
+    suggestions: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CheckResult:
+    """The drug-safety check of a medication list, most severe alert first."""
+
+    alerts: list[Alert]
+    resolved: list[Resolution]
+    unknown: list[Unknown]
+    disclaimer: str = DRUG_CHECK_DISCLAIMER
+
+    @property
+    def note(self) -> str:
+        if self.alerts:
+            n = len(self.alerts)
+            return f"{n} alert{'s' if n != 1 else ''} found; review each with the patient's full history."
+        return DRUG_CHECK_NOTHING_FOUND
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in ALERT_SEVERITIES}
+        for a in self.alerts:
+            out[a.severity] += 1
+        return out
+
+    def by_kind(self, kind: str) -> list[Alert]:
+        return [a for a in self.alerts if a.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_of(self, ("alerts", "counts", "resolved", "unknown", "note", "disclaimer"),
+                        counts=self.counts())
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    """A drug or drug class named in a text (offsets into that text, end exclusive)."""
+
+    text: str
+    kind: Literal["drug", "class"]
+    id: str
+    start: int
+    end: int
+
+
+@dataclass
+class Relation:
+    """An interaction statement read from a sentence: two mentions (offsets into the document) and the type
+    the relation model gave it (mechanism, effect, advise or int) with its probability."""
+
+    doc: str
+    sentence: str
+    sentence_start: int
+    drug1: DrugMention
+    drug2: DrugMention
+    type: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

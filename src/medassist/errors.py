@@ -85,6 +85,14 @@ class ErrorCode(str, Enum):
     E610 = "{what} contains control characters (such as a NUL byte). Send plain text."
     E611 = "Key rotation failed ({reason}); nothing was changed. Check the database is reachable and writable, and try again."
 
+    # 7xx: drug safety (medassist.drugs): 70x the drug tables, 71x the lists given to the checker
+    E701 = "{path}: drug-safety data file is invalid: {detail}. Fix the file (its format is in medassist/knowledge/data/drugs/README.md) and check it with: python -m medassist.drugs.data"
+    E702 = "Drug-safety data failed its integrity checks ({count} problem(s)):\n{detail}\nFix the entries named above and check the tables with: python -m medassist.drugs.data"
+    E711 = "No drugs were given. Pass at least one drug name, e.g. check(['warfarin', 'ibuprofen']) or on the command line: medassist meds check --drugs \"warfarin, ibuprofen\"."
+    E712 = "{count} {what} were given; the limit is {limit}. Split the list and check it in parts."
+    E713 = "A {what} entry is {length} characters long; the limit is {limit}. Give one name per entry."
+    E714 = "{what} must be a list of strings (got {got}). Pass e.g. ['warfarin', 'ibuprofen']."
+
 
 class MedAssistError(Exception):
     """An error with a catalogue code and an actionable message."""
@@ -113,6 +121,14 @@ class KnowledgeBaseError(MedAssistError, ValueError):
 
 class InputError(MedAssistError, ValueError):
     """Invalid user input (text, age, sex, answers)."""
+
+
+class DrugDataError(KnowledgeBaseError):
+    """A drug-safety table is malformed or inconsistent (E70x): start-up stops, nothing falls back."""
+
+
+class DrugInputError(InputError):
+    """A drug, condition or allergy list the checker cannot use (E71x)."""
 
 
 def missing_extra(package: str, extra: str) -> ConfigError:

@@ -2,10 +2,11 @@
 spelling correction and (optionally) embeddings.
 
 Every component that finds known phrases in text uses it: the clinical lexicon (``nlp/lexicon.py``), the
-assertion cues (``nlp/assertion.py``), the patient intake (``diagnosis/intake.py``) and the drug resolver
-(``drugs/resolve.py``).  What differs between them is data, not code: the tokenizer (clinical notes keep
-every token and ignore hyphens; patients' words are stemmed and filler words dropped), the case rule of each
-phrase, and what happens when two sources claim one phrase (``merge``).
+assertion cues (``nlp/assertion.py``), the patient intake (``diagnosis/intake.py``), the drug resolver
+(``drugs/resolve.py``) and the relation extractor's drug mentions (``drugs/extract.py``).  What differs
+between them is data, not code: the tokenizer (clinical notes keep every token and ignore hyphens; patients'
+words are stemmed and filler words dropped), the case rule of each phrase, and what happens when two sources
+claim one phrase (``merge``).
 
     m = PhraseMatcher(note_tokens)
     m.add("MI", "problem:mi", case=Case.UPPER)
@@ -202,6 +203,32 @@ class PhraseMatcher(Generic[V]):
             return True, value
         return False, None
 
+    def _ends(self, text: str, toks: list[Token], i: int, corrected: dict[int, str],
+              accept: Callable[[V], bool] | None) -> list[tuple[int, V]]:
+        """(last token, value) of every phrase that starts at token ``i``, shortest first."""
+        node = self.root.get(toks[i].key)
+        if node is None:
+            return []
+        start = toks[i].start
+        if self.boundaries and start > 0 and text[start - 1].isalnum() and toks[i].key[0].isalnum():
+            return []
+        out: list[tuple[int, V]] = []
+        n = len(toks)
+        j = i
+        while node is not None:
+            slots = node.get(_END)
+            if slots:
+                end = toks[j].end
+                if not self.boundaries or end >= len(text) or not (text[end].isalnum() and text[end - 1].isalnum()):
+                    ok, value = self._accepted(slots, text, toks, i, j, corrected, accept)
+                    if ok:
+                        out.append((j, value))
+            j += 1
+            if j >= n:
+                break
+            node = node.get(toks[j].key)
+        return out
+
     def match(self, text: str, tokens: list[Token] | None = None, *, corrected: dict[int, str] | None = None,
               accept: Callable[[V], bool] | None = None) -> list[PhraseMatch[V]]:
         """Longest non-overlapping matches, left to right.
@@ -215,34 +242,32 @@ class PhraseMatcher(Generic[V]):
         n = len(toks)
         i = 0
         while i < n:
-            node = self.root.get(toks[i].key)
-            if node is None:
+            ends = self._ends(text, toks, i, corrected, accept)
+            if not ends:
                 i += 1
                 continue
-            start = toks[i].start
-            if self.boundaries and start > 0 and text[start - 1].isalnum() and toks[i].key[0].isalnum():
-                i += 1
-                continue
-            best: tuple[int, Any] | None = None
-            j = i
-            while node is not None:
-                slots = node.get(_END)
-                if slots:
-                    end = toks[j].end
-                    if not self.boundaries or end >= len(text) or not (text[end].isalnum() and text[end - 1].isalnum()):
-                        ok, value = self._accepted(slots, text, toks, i, j, corrected, accept)
-                        if ok:
-                            best = (j, value)
-                j += 1
-                if j >= n:
-                    break
-                node = node.get(toks[j].key)
-            if best is None:
-                i += 1
-                continue
-            out.append(PhraseMatch(start, toks[best[0]].end, best[1], i, best[0]))
-            i = best[0] + 1
+            j, value = ends[-1]
+            out.append(PhraseMatch(toks[i].start, toks[j].end, value, i, j))
+            i = j + 1
         return out
+
+    def match_longest_first(self, text: str, tokens: list[Token] | None = None, *,
+                            accept: Callable[[V], bool] | None = None) -> list[PhraseMatch[V]]:
+        """Non-overlapping matches chosen longest first anywhere in the text (most tokens, then most
+        characters, then leftmost), returned left to right.
+
+        Unlike :meth:`match`, a longer phrase that starts later wins over an overlapping shorter one before
+        it: with the names "canesten oral" and "oral contraceptive", "canesten oral contraceptive" gives
+        "oral contraceptive" (the drug resolver's choice among the names inside an entry)."""
+        toks = self.tokenize(text) if tokens is None else tokens
+        found = [PhraseMatch(toks[i].start, toks[j].end, value, i, j)
+                 for i in range(len(toks)) for j, value in self._ends(text, toks, i, {}, accept)]
+        found.sort(key=lambda m: (m.first - m.last, m.start - m.end, m.first))
+        chosen: list[PhraseMatch[V]] = []
+        for m in found:
+            if all(m.last < c.first or m.first > c.last for c in chosen):
+                chosen.append(m)
+        return sorted(chosen, key=lambda m: m.first)
 
 
 # ---------------------------------------------------------------------------------------------- fuzzy

@@ -3,16 +3,18 @@
     from medassist.drugs import check
     result = check(["warfarin", "ibuprofen"], conditions=["CKD"], allergies=["penicillin"])
 
-Importing this package reads no data: the curated YAML tables are loaded (once) on the first check.
+Importing this package reads no data: the curated YAML tables (``medassist/knowledge/data/drugs``) are
+loaded (once) on the first check.  The result types are those of :mod:`medassist.doc`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from medassist.doc import Alert, CheckResult
 
 if TYPE_CHECKING:  # pragma: no cover
-    from medassist.drugs.checker import Alert, CheckResult
     from medassist.drugs.data import DrugDB
 
 __all__ = ["Alert", "CheckResult", "check"]
@@ -29,11 +31,3 @@ def check(
     from medassist.drugs.checker import check as _check
 
     return _check(drugs, conditions, allergies, db=db)
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("Alert", "CheckResult"):
-        from medassist.drugs import checker
-
-        return getattr(checker, name)
-    raise AttributeError(f"module 'medassist.drugs' has no attribute {name!r}")

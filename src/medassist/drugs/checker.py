@@ -20,135 +20,40 @@ Four kinds of alert are produced:
   different drugs of a class marked ``duplicate_therapy``.
 
 Alerts are sorted by severity (contraindicated, major, moderate, minor) and then by title.  Entries that
-could not be resolved are listed in ``unknown`` and never silently ignored.
+could not be resolved are listed in ``unknown`` and never silently ignored.  The result types
+(:class:`~medassist.doc.CheckResult`, ``Alert``, ``Involved``, ``Unknown``, ``Resolution``) live in
+:mod:`medassist.doc`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations, permutations
 from typing import Any
 
-from medassist.drugs.data import SEVERITY_RANK, Agent, DrugDB, Interaction, get_db
-from medassist.drugs.errors import DrugErrorCode, DrugInputError
-from medassist.drugs.resolve import Resolution, Resolver
+from medassist.doc import (
+    DRUG_CHECK_DISCLAIMER,
+    DRUG_CHECK_NOTHING_FOUND,
+    SEVERITY_RANK,
+    Alert,
+    AlertAllergy,
+    AlertCondition,
+    CheckResult,
+    EntryKind,
+    Involved,
+    Resolution,
+    Unknown,
+)
+from medassist.drugs.data import Agent, DrugDB, Interaction, get_db
+from medassist.drugs.resolve import Resolver
+from medassist.errors import DrugInputError, ErrorCode
 
 MAX_ENTRIES = 50
 MAX_ENTRY_LENGTH = 200
 
-DISCLAIMER = (
-    "This check supports, and does not replace, a pharmacist's or prescriber's review. It covers only the "
-    "interactions, contraindications and allergy cross-reactions in MedAssist's curated tables."
-)
-NOTHING_FOUND = "No interactions found in MedAssist's table; this does not prove the combination is safe."
-
-
-# ---------------------------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Involved:
-    """One drug taking part in an alert, and how it matched the rule."""
-
-    input: str
-    drug: str
-    name: str
-    agent: str
-    explanation: str
-
-    def to_dict(self) -> dict[str, str]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class Alert:
-    kind: str
-    severity: str
-    title: str
-    involved: list[Involved]
-    effect: str
-    management: str
-    mechanism: str | None = None
-    topic: str | None = None
-    condition: dict[str, str] | None = None
-    allergy: dict[str, str] | None = None
-    rule: str | None = None
-    sources: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def drugs(self) -> list[str]:
-        return [i.drug for i in self.involved]
-
-    @property
-    def why(self) -> str:
-        """How the drugs matched the rule, e.g. "ibuprofen is an NSAID; warfarin"."""
-        return "; ".join(dict.fromkeys(i.explanation for i in self.involved))
-
-    def sort_key(self) -> tuple[int, str, str]:
-        return (SEVERITY_RANK[self.severity], self.title.lower(), self.kind)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "title": self.title,
-            "topic": self.topic,
-            "drugs": self.drugs,
-            "involved": [i.to_dict() for i in self.involved],
-            "why": self.why,
-            "mechanism": self.mechanism,
-            "effect": self.effect,
-            "management": self.management,
-            "condition": self.condition,
-            "allergy": self.allergy,
-            "rule": self.rule,
-            "sources": self.sources,
-        }
-
-
-@dataclass(frozen=True)
-class Unknown:
-    input: str
-    kind: str
-    suggestions: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"input": self.input, "kind": self.kind, "suggestions": list(self.suggestions)}
-
-
-@dataclass
-class CheckResult:
-    alerts: list[Alert]
-    resolved: list[Resolution]
-    unknown: list[Unknown]
-    disclaimer: str = DISCLAIMER
-
-    @property
-    def note(self) -> str:
-        if self.alerts:
-            n = len(self.alerts)
-            return f"{n} alert{'s' if n != 1 else ''} found; review each with the patient's full history."
-        return NOTHING_FOUND
-
-    def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in SEVERITY_RANK}
-        for a in self.alerts:
-            out[a.severity] += 1
-        return out
-
-    def by_kind(self, kind: str) -> list[Alert]:
-        return [a for a in self.alerts if a.kind == kind]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "alerts": [a.to_dict() for a in self.alerts],
-            "counts": self.counts(),
-            "resolved": [r.to_dict() for r in self.resolved],
-            "unknown": [u.to_dict() for u in self.unknown],
-            "note": self.note,
-            "disclaimer": self.disclaimer,
-        }
+DISCLAIMER = DRUG_CHECK_DISCLAIMER
+NOTHING_FOUND = DRUG_CHECK_NOTHING_FOUND
 
 
 # ------------------------------------------------------------------------------------------------ input
@@ -161,25 +66,25 @@ def _entries(values: Any, what: str, *, required: bool) -> list[str]:
     if values is None:
         values = []
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise DrugInputError(DrugErrorCode.D404, what=what.capitalize(), got=type(values).__name__)
+        raise DrugInputError(ErrorCode.E714, what=what.capitalize(), got=type(values).__name__)
     out: list[str] = []
     for v in values:
         if not isinstance(v, str):
             raise DrugInputError(
-                DrugErrorCode.D404, what=what.capitalize(), got=f"an item of type {type(v).__name__}"
+                ErrorCode.E714, what=what.capitalize(), got=f"an item of type {type(v).__name__}"
             )
         v = v.strip()
         if not v:
             continue
         if len(v) > MAX_ENTRY_LENGTH:
             raise DrugInputError(
-                DrugErrorCode.D403, what=_SINGULAR[what], length=len(v), limit=MAX_ENTRY_LENGTH
+                ErrorCode.E713, what=_SINGULAR[what], length=len(v), limit=MAX_ENTRY_LENGTH
             )
         out.append(v)
     if required and not out:
-        raise DrugInputError(DrugErrorCode.D401)
+        raise DrugInputError(ErrorCode.E711)
     if len(out) > MAX_ENTRIES:
-        raise DrugInputError(DrugErrorCode.D402, count=len(out), what=what, limit=MAX_ENTRIES)
+        raise DrugInputError(ErrorCode.E712, count=len(out), what=what, limit=MAX_ENTRIES)
     return out
 
 
@@ -204,7 +109,7 @@ def check(
 ) -> CheckResult:
     """Check drugs against each other, the patient's conditions and reported allergies.
 
-    Raises :class:`DrugInputError` (a ``D4xx`` code with a message saying what to do) when no drug is given
+    Raises :class:`~medassist.errors.DrugInputError` (an ``E71x`` code with a message saying what to do) when no drug is given
     or the input is not a list of strings.
     """
     drug_entries = _entries(drugs, "drugs", required=True)
@@ -231,12 +136,12 @@ class _Checker:
 
     # ---------------------------------------------------------------------------------------- resolving
 
-    def _resolve(self, entries: list[str], kind: str) -> list[Resolution]:
+    def _resolve(self, entries: list[str], kind: EntryKind) -> list[Resolution]:
         out: list[Resolution] = []
         for e in entries:
             found = getattr(self.r, kind)(e)
             if not found:
-                self.unknown.append(Unknown(e, kind, self.r.suggestions(e, kind)))  # type: ignore[arg-type]
+                self.unknown.append(Unknown(e, kind, self.r.suggestions(e, kind)))
             out += found
         self.resolved += out
         return out
@@ -370,7 +275,7 @@ class _Checker:
                         involved=[self._involved(t, ci.agent)],
                         effect=ci.reason,
                         management=ci.management,
-                        condition={"id": cond.id, "name": cond.name, "icd10": cond.icd10, "input": res.input},
+                        condition=AlertCondition(id=cond.id, name=cond.name, icd10=cond.icd10, input=res.input),
                         rule=ci.id,
                         sources=self.db.sources_of(ci.sources),
                     )
@@ -403,12 +308,7 @@ class _Checker:
                     alert = self._same_class_allergy(t, res)
                 if alert is not None and (t.drug, alert.rule or "") not in seen:
                     seen.add((t.drug, alert.rule or ""))
-                    alert.allergy = {
-                        "input": res.input,
-                        "matched": res.name,
-                        "target": res.target,
-                        "id": res.id,
-                    }
+                    alert.allergy = AlertAllergy(input=res.input, matched=res.name, target=res.target, id=res.id)
                     out.append(alert)
         return out
 
@@ -498,8 +398,8 @@ class _Checker:
         # 1. The same ingredient more than once (same drug under two names, or inside combinations).
         ingredients = [(t, self._ingredients(t.drug)) for t in taken]
         by_ingredient: dict[str, list[_Taken]] = {}
-        for t, ing in ingredients:
-            for i in ing:
+        for t, parts in ingredients:
+            for i in parts:
                 by_ingredient.setdefault(i, []).append(t)
         for ing, ts in sorted(by_ingredient.items()):
             if len(ts) < 2:

@@ -60,8 +60,8 @@ def check_cmd(
 ) -> None:
     """Check a medication list for interactions, contraindications, allergy cross-reactions and duplicates."""
     from medassist.drugs.checker import check
-    from medassist.drugs.errors import DrugDataError, DrugInputError
     from medassist.drugs.resolve import split_entries
+    from medassist.errors import DrugDataError, DrugInputError
 
     drug_list = split_entries(drugs)
     if not drug_list:

@@ -1,12 +1,17 @@
-"""Typed models and loader for the curated drug-safety data in ``data/*.yaml``.
+"""Typed models and loader for the curated drug-safety tables in ``medassist/knowledge/data/drugs/*.yaml``.
 
     db = DrugDB.load()          # the shipped data (cached by ``get_db()``)
     db = DrugDB.load(folder)    # another folder with the same layout (tests use small fixtures)
 
 The loader validates every entry (pydantic) and then the cross-references: every drug, class and condition
 named anywhere exists, ids are unique, every entry has at least one source, no name points at two drugs,
-class inclusion has no cycles, and every class has at least one member.  Run ``python -m
+class inclusion has no cycles, and every class has at least one member.  A broken file stops the load with
+a catalogued error (E701, E702) naming the file and what to fix; nothing falls back.  Run ``python -m
 medassist.drugs.data`` to check the files (it also checks the ICD-10-CM codes).
+
+``db.terms(target)`` is the one index of names (drugs, classes, conditions, allergy groups) that the
+resolver, the relation extractor's mention finder and the clinical lexicon read; ``get_entry_words()`` the
+words around a name in an entry (``entry_words.yaml``).
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from medassist.drugs.errors import DrugDataError, DrugErrorCode
+from medassist.doc import SEVERITY_RANK as SEVERITY_RANK  # re-exported: the checker and tests read it here
+from medassist.doc import AlertSeverity
+from medassist.errors import DrugDataError, ErrorCode
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "data" / "drugs"
+"""The home of the drug tables, beside the rest of the knowledge base."""
 
-Severity = Literal["contraindicated", "major", "moderate", "minor"]
-SEVERITIES: tuple[str, ...] = ("contraindicated", "major", "moderate", "minor")
-SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+Severity = AlertSeverity
 
 TOPICS: tuple[str, ...] = (
     "bleeding",
@@ -57,6 +63,7 @@ TOPICS: tuple[str, ...] = (
 reported (drug-drug beats drug-class beats class-class), so a curated drug-level rule refines a class rule."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ARTICLE = re.compile(r"^(?:an?|the) (?=\S)")
 _RXCUI = re.compile(r"^[0-9]{1,8}$")
 
 
@@ -140,6 +147,18 @@ class DrugClass(_WithId):
     duplicate_severity: Severity = "moderate"
     duplicate_note: str | None = None
     sources: list[SourceRef] = Field(min_length=1)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if not _ARTICLE.match(v):
+            raise ValueError(f"label {v!r} must start with its article and one space, e.g. 'an NSAID'")
+        return v
+
+    @property
+    def noun(self) -> str:
+        """The label without its article: "an NSAID" -> "NSAID"."""
+        return _ARTICLE.sub("", self.label)
 
 
 class Agent(_Strict):
@@ -265,19 +284,19 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"cannot read ({exc})") from exc
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"cannot read ({exc})") from exc
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"YAML syntax: {exc}") from exc
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"YAML syntax: {exc}") from exc
 
 
 def _section(path: Path, key: str) -> Any:
     data = _read_yaml(path)
     if not isinstance(data, dict) or key not in data:
         raise DrugDataError(
-            DrugErrorCode.D101, path=path, detail=f"expected a mapping with {key!r} at the top"
+            ErrorCode.E701, path=path, detail=f"expected a mapping with {key!r} at the top"
         )
     return data[key]
 
@@ -286,7 +305,7 @@ def _load_all(folder: Path, stem: str, key: str, model: type[BaseModel], what: s
     """Entries of ``<stem>.yaml`` and every ``<stem>_*.yaml`` chunk in the folder, in name order."""
     paths = sorted(p for p in folder.glob(f"{stem}*.yaml") if p.stem == stem or p.stem.startswith(stem + "_"))
     if not paths:
-        raise DrugDataError(DrugErrorCode.D101, path=folder / f"{stem}.yaml", detail="file not found")
+        raise DrugDataError(ErrorCode.E701, path=folder / f"{stem}.yaml", detail="file not found")
     out: list[Any] = []
     for path in paths:
         out.extend(_models(model, _section(path, key), path, what))
@@ -295,26 +314,47 @@ def _load_all(folder: Path, stem: str, key: str, model: type[BaseModel], what: s
 
 def _models(model: type[BaseModel], raw: Any, path: Path, what: str) -> list[Any]:
     if not isinstance(raw, list):
-        raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"{what} must be a list")
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"{what} must be a list")
     out = []
     for i, item in enumerate(raw):
         try:
             out.append(model.model_validate(item))
         except ValidationError as exc:
             ident = item.get("id", f"#{i + 1}") if isinstance(item, dict) else f"#{i + 1}"
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-            )
-            raise DrugDataError(DrugErrorCode.D101, path=path, detail=f"{what} {ident}: {problems}") from exc
+            raise DrugDataError(ErrorCode.E701, path=path, detail=f"{what} {ident}: {_problems(exc)}") from exc
     return out
 
 
-@dataclass(frozen=True)
-class Membership:
-    """Why a drug matches an agent, as a readable sentence ("ibuprofen is an NSAID")."""
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'the file'}: {e['msg']}" for e in exc.errors(include_url=False)
+    )
 
-    agent: str
-    explanation: str
+
+TermTarget = Literal["drug", "class", "condition", "allergy_group"]
+
+TERM_FORMS: dict[str, tuple[str, ...]] = {
+    "drug": ("id", "name", "other_name", "brand", "misspelling"),
+    "class": ("id", "name", "name_in_parentheses", "name_without_parentheses", "name_before_parenthesis", "noun"),
+    "condition": ("id", "name", "synonym"),
+    "allergy_group": ("id", "name", "synonym"),
+}
+"""The forms of a name each kind of entry has, in the order :meth:`DrugDB.terms` gives them.  For a class
+"Statins (HMG-CoA reductase inhibitors)" labelled "a statin": ``name_in_parentheses`` is "HMG-CoA reductase
+inhibitors", ``name_without_parentheses`` and ``name_before_parenthesis`` are "Statins" (they differ when
+the parentheses stand inside the name) and ``noun`` is "statin"."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One name of an entry of the drug tables, as written, and which form of its names it is."""
+
+    text: str
+    target: TermTarget
+    id: str
+    form: str
+    display: str
+    """The entry's name as shown to users."""
 
 
 @dataclass
@@ -329,9 +369,10 @@ class DrugDB:
     allergy_groups: dict[str, AllergyGroup]
     sources: dict[str, Source]
     folder: Path
-    memberships: dict[str, dict[str, Membership]] = field(default_factory=dict)
+    memberships: dict[str, dict[str, str]] = field(default_factory=dict)
+    """drug id -> agent key ("drug:x", "class:y") -> why the drug matches it ("ibuprofen is an NSAID")."""
     class_members: dict[str, set[str]] = field(default_factory=dict)
-    _cache: dict[str, dict[str, Membership]] = field(default_factory=dict, repr=False)
+    _cache: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     # -------------------------------------------------------------------------------------------- build
 
@@ -342,7 +383,7 @@ class DrugDB:
         raw_sources = _section(p("sources.yaml"), "sources")
         if not isinstance(raw_sources, dict):
             raise DrugDataError(
-                DrugErrorCode.D101, path=p("sources.yaml"), detail="sources must be a mapping"
+                ErrorCode.E701, path=p("sources.yaml"), detail="sources must be a mapping"
             )
         sources: dict[str, Source] = {}
         for key, val in raw_sources.items():
@@ -350,7 +391,7 @@ class DrugDB:
                 sources[str(key)] = Source.model_validate(val)
             except ValidationError as exc:
                 raise DrugDataError(
-                    DrugErrorCode.D101, path=p("sources.yaml"), detail=f"{key}: {exc}"
+                    ErrorCode.E701, path=p("sources.yaml"), detail=f"{key}: {exc}"
                 ) from exc
         drugs = _load_all(folder, "drugs", "drugs", Drug, "drug")
         classes = _load_all(folder, "classes", "classes", DrugClass, "class")
@@ -385,7 +426,7 @@ class DrugDB:
         problems += db._integrity()
         if problems:
             raise DrugDataError(
-                DrugErrorCode.D102, count=len(problems), detail="\n".join(f"- {x}" for x in problems)
+                ErrorCode.E702, count=len(problems), detail="\n".join(f"- {x}" for x in problems)
             )
         db._index()
         return db
@@ -431,9 +472,9 @@ class DrugDB:
         keys = [(frozenset(a.key for a in r.agents), len(r.agents), r.topic) for r in self.interactions]
         for k in {k for k in keys if keys.count(k) > 1}:
             out.append(f"interaction listed twice for {sorted(k[0])} topic {k[2]!r}")
-        for c in self.conditions.values():
-            refs(f"condition {c.id}", c.sources)
-            out += [f"condition {c.id}: implies unknown {x!r}" for x in c.implies if x not in self.conditions]
+        for cond in self.conditions.values():
+            refs(f"condition {cond.id}", cond.sources)
+            out += [f"condition {cond.id}: implies unknown {x!r}" for x in cond.implies if x not in self.conditions]
         for ci in self.contraindications:
             refs(f"contraindication {ci.id}", ci.sources)
             if not self._agent_exists(ci.agent):
@@ -498,22 +539,20 @@ class DrugDB:
     def drug_classes(self, drug_id: str) -> dict[str, str]:
         """All classes of a drug (own, included, via components) mapped to an explanation."""
         return {
-            k.split(":", 1)[1]: m.explanation
-            for k, m in self._memberships(drug_id).items()
-            if k.startswith("class:")
+            k.split(":", 1)[1]: why for k, why in self._memberships(drug_id).items() if k.startswith("class:")
         }
 
-    def _memberships(self, drug_id: str) -> dict[str, Membership]:
+    def _memberships(self, drug_id: str) -> dict[str, str]:
         if drug_id in self._cache:
             return self._cache[drug_id]
         d = self.drugs[drug_id]
-        out: dict[str, Membership] = {f"drug:{d.id}": Membership(f"drug:{d.id}", d.name)}
+        out: dict[str, str] = {f"drug:{d.id}": d.name}
 
         def add_class(cid: str, why: str) -> None:
             key = f"class:{cid}"
             if key in out:
                 return
-            out[key] = Membership(key, why)
+            out[key] = why
             for parent in self.classes.values():
                 if cid in parent.includes:
                     add_class(parent.id, f"{why}, so {parent.label}")
@@ -521,14 +560,10 @@ class DrugDB:
         for cid in d.classes:
             add_class(cid, f"{d.name} is {self.classes[cid].label}")
         for comp in d.components:
-            for key, m in self._memberships(comp).items():
+            for key, explanation in self._memberships(comp).items():
                 if key not in out:
-                    why = (
-                        m.explanation
-                        if key == f"drug:{comp}"
-                        else f"{self.drugs[comp].name}; {m.explanation}"
-                    )
-                    out[key] = Membership(key, f"{d.name} contains {why}")
+                    why = explanation if key == f"drug:{comp}" else f"{self.drugs[comp].name}; {explanation}"
+                    out[key] = f"{d.name} contains {why}"
         self._cache[drug_id] = out
         return out
 
@@ -538,6 +573,35 @@ class DrugDB:
 
     # ------------------------------------------------------------------------------------------- lookups
 
+    def terms(self, target: TermTarget) -> list[Term]:
+        """Every name of every drug, class, condition or allergy group, in table order, each entry's forms in
+        the order of :data:`TERM_FORMS` (a form may repeat another's text; readers keep what they need).
+
+        The one index of names: the resolver, the relation extractor's mention finder and the clinical
+        lexicon (``medassist.nlp.lexicon``) all read it."""
+        out: list[Term] = []
+        if target == "drug":
+            for d in self.drugs.values():
+                forms = [("id", d.id), ("name", d.name), *(("other_name", n) for n in d.other_names),
+                         *(("brand", n) for n in [*d.brands.us, *d.brands.uk]),
+                         *(("misspelling", n) for n in d.misspellings)]
+                out += [Term(text, "drug", d.id, form, d.name) for form, text in forms]
+        elif target == "class":
+            for c in self.classes.values():
+                forms = [("id", c.id), ("name", c.name),
+                         *(("name_in_parentheses", n) for n in re.findall(r"\(([^)]+)\)", c.name)),
+                         ("name_without_parentheses", re.sub(r"\s*\([^)]*\)", "", c.name)),
+                         ("name_before_parenthesis", c.name.split("(")[0]), ("noun", c.noun)]
+                out += [Term(text, "class", c.id, form, c.name) for form, text in forms]
+        else:
+            entries: Iterable[Condition | AllergyGroup] = (
+                self.conditions.values() if target == "condition" else self.allergy_groups.values()
+            )
+            for e in entries:
+                forms = [("id", e.id), ("name", e.name), *(("synonym", n) for n in e.synonyms)]
+                out += [Term(text, target, e.id, form, e.name) for form, text in forms]
+        return out
+
     def source(self, ref: SourceRef) -> Source:
         return self.sources[ref] if isinstance(ref, str) else ref
 
@@ -546,11 +610,7 @@ class DrugDB:
 
     def match(self, drug_id: str, agent: Agent) -> str | None:
         """The explanation if the drug matches the agent (by id, component or class), else None."""
-        m = self.memberships[drug_id].get(agent.key)
-        return m.explanation if m else None
-
-    def agent_name(self, agent: Agent) -> str:
-        return self.drugs[agent.id].name if agent.kind == "drug" else self.classes[agent.id].name
+        return self.memberships[drug_id].get(agent.key)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -569,6 +629,80 @@ def get_db() -> DrugDB:
     return DrugDB.load()
 
 
+ENTRY_WORDS = DATA_DIR / "entry_words.yaml"
+
+
+class _EntryWordsFile(_Strict):
+    noise_words: dict[str, list[str]] = Field(min_length=1)
+    noise_token: str
+    salt_words: list[str] = Field(min_length=1)
+    allergy_words: list[str] = Field(min_length=1)
+
+    @field_validator("noise_words")
+    @classmethod
+    def _groups(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for words in v.values():
+            _plain_words(words)
+        return v
+
+    @field_validator("salt_words", "allergy_words")
+    @classmethod
+    def _words(cls, v: list[str]) -> list[str]:
+        return _plain_words(v)
+
+    @field_validator("noise_token")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a Python regular expression ({exc})") from exc
+        return v
+
+
+def _plain_words(words: list[str]) -> list[str]:
+    bad = [w for w in words if not w or w != w.strip().lower()]
+    if bad:
+        raise ValueError(f"words must be lower case, without spaces around them (not {bad})")
+    return words
+
+
+@dataclass(frozen=True)
+class EntryWords:
+    """The words around a name in a user's entry (``entry_words.yaml``), ready to use."""
+
+    noise: frozenset[str]
+    noise_token: re.Pattern[str]
+    salts: frozenset[str]
+    allergy: re.Pattern[str]
+
+
+def load_entry_words(path: str | Path | None = None) -> EntryWords:
+    """Read ``entry_words.yaml`` (or another file of that shape); a broken file raises E701 naming it."""
+    path = Path(path) if path is not None else ENTRY_WORDS
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        keys = ", ".join(_EntryWordsFile.model_fields)
+        raise DrugDataError(ErrorCode.E701, path=path, detail=f"expected a mapping with {keys}")
+    try:
+        f = _EntryWordsFile.model_validate(raw)
+    except ValidationError as exc:
+        raise DrugDataError(ErrorCode.E701, path=path, detail=_problems(exc)) from exc
+    alternation = "|".join(re.escape(w) for w in f.allergy_words)
+    return EntryWords(
+        noise=frozenset(w for words in f.noise_words.values() for w in words),
+        noise_token=re.compile(f.noise_token),
+        salts=frozenset(f.salt_words),
+        allergy=re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_entry_words() -> EntryWords:
+    """The shipped entry words, read once per process."""
+    return load_entry_words()
+
+
 def invalid_icd10_codes(db: DrugDB) -> list[str]:
     """Conditions whose ICD-10-CM code is not valid in ``simple_icd_10_cm`` (imported here: it is slow)."""
     import simple_icd_10_cm as cm
@@ -577,7 +711,8 @@ def invalid_icd10_codes(db: DrugDB) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a command-line convenience
-    """Load and cross-check the data (or another folder given as the only argument); print counts.
+    """Load and cross-check the tables (or another folder given as the only argument) and the entry words
+(``entry_words.yaml``, when that folder has one); print counts.
 
     Exit status 0 when the data is valid, 1 when loading fails or an ICD-10-CM code is invalid.
     """
@@ -585,8 +720,11 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a command-
 
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0]) if args else None
+    words = (folder or DATA_DIR) / ENTRY_WORDS.name
     try:
         db = DrugDB.load(folder)
+        if folder is None or words.exists():
+            load_entry_words(words)
     except DrugDataError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -11,71 +11,73 @@ Drug mentions are found with the curated names (generic, other names, brands) an
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from medassist.doc import DrugMention, Relation
 from medassist.errors import ConfigError, ErrorCode
+from medassist.matcher import PhraseMatcher, Token
+
+if TYPE_CHECKING:  # pragma: no cover
+    from medassist.drugs.data import DrugDB
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "artifacts" / "ddi-relation"
 
-
-@dataclass
-class Mention:
-    start: int
-    end: int
-    text: str
-    kind: str  # drug | class
-    id: str
+_RUN = re.compile(r"[\w-]+|\s+|[^\w\s-]")
+_WORDISH = re.compile(r"[\w-]")
 
 
-@dataclass
-class Relation:
-    doc: str
-    sentence: str
-    sentence_start: int
-    drug1: dict[str, Any]
-    drug2: dict[str, Any]
-    type: str
-    score: float
+def mention_tokens(text: str) -> list[Token]:
+    """Tokens of running text for finding names: runs of word characters and hyphens (lower-cased), runs of
+    white space (kept as they are, so "Motrin IB" needs its one space) and single other characters.
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    A name is found only as whole runs ("warfarin" is not in "warfarin-induced" nor in "non-warfarin"), and
+    a punctuation character says in its key whether a word touches it on the left ("<)") or the right
+    (".>"), so "E.E.S." is not found in "E.E.S.x"."""
+    out = []
+    for m in _RUN.finditer(text):
+        start, end = m.span()
+        tok = m.group()
+        if tok[0].isspace():
+            k = tok
+        elif _WORDISH.match(tok):
+            k = tok.lower()
+        else:
+            left = "<" if start > 0 and _WORDISH.match(text[start - 1]) else ""
+            right = ">" if end < len(text) and _WORDISH.match(text[end]) else ""
+            k = f"{left}{tok}{right}"
+        out.append(Token(start, end, k))
+    return out
+
+
+_DRUG_FORMS = ("name", "other_name", "brand")
+_CLASS_FORMS = ("name", "name_in_parentheses", "name_without_parentheses", "noun")
 
 
 class MentionFinder:
-    """Longest, case-insensitive, word-bounded matches of drug and class names."""
+    """Drug and class names in running text: the longest, case-insensitive, whole-word matches, left to right
+    (the one phrase matcher over :func:`mention_tokens`).  Names come from ``DrugDB.terms``: generic, other
+    and brand names of drugs; class names, their parts in and out of parentheses and the label's noun
+    ("NSAID"), each also with a plural "s"; names shorter than three characters are left out."""
 
-    def __init__(self, db) -> None:  # noqa: ANN001
-        names: dict[str, tuple[str, str]] = {}
-        for d in db.drugs.values():
-            for n in [d.name, *d.other_names, *d.brands.us, *d.brands.uk]:
-                if len(n) >= 3:
-                    names.setdefault(n.lower(), ("drug", d.id))
-        for c in db.classes.values():
-            # "Statins (HMG-CoA reductase inhibitors)" -> "statins", "hmg-coa reductase inhibitors";
-            # the label "an NSAID" -> "nsaid", "nsaids"
-            forms = [c.name, *re.findall(r"\(([^)]+)\)", c.name), re.sub(r"\s*\([^)]*\)", "", c.name),
-                     re.sub(r"^(?:an?|the)\s+", "", c.label)]
-            for form in forms:
-                n = form.strip().lower()
-                if len(n) >= 3:
-                    names.setdefault(n, ("class", c.id))
-                    names.setdefault(n + "s", ("class", c.id))
-        self.names = names
-        alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        self.pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.I)
+    def __init__(self, db: DrugDB) -> None:
+        self.matcher: PhraseMatcher[tuple[Literal["drug", "class"], str]] = PhraseMatcher(mention_tokens)
+        for t in db.terms("drug"):
+            if t.form in _DRUG_FORMS and len(t.text) >= 3:
+                self.matcher.add(t.text, ("drug", t.id))
+        for t in db.terms("class"):
+            n = t.text.strip()
+            if t.form in _CLASS_FORMS and len(n) >= 3:
+                self.matcher.add(n, ("class", t.id))
+                self.matcher.add(n + "s", ("class", t.id))
 
-    def find(self, text: str) -> list[Mention]:
-        out = []
-        for m in self.pattern.finditer(text):
-            kind, ident = self.names[m.group().lower()]
-            out.append(Mention(m.start(), m.end(), m.group(), kind, ident))
-        return out
+    def find(self, text: str) -> list[DrugMention]:
+        return [DrugMention(text[m.start : m.end], *m.value, m.start, m.end) for m in self.matcher.match(text)]
 
 
 class InteractionExtractor:
-    def __init__(self, model, db=None, *, threshold: float = 0.5) -> None:  # noqa: ANN001
+    def __init__(self, model: Any, db: DrugDB | None = None, *, threshold: float = 0.5) -> None:
         from medassist.drugs.data import get_db
 
         self.model = model
@@ -120,8 +122,6 @@ class InteractionExtractor:
             label, score = pred[0]["label"], pred[0]["score"]
             if label == self.negative or score < self.threshold:
                 continue
-            out.append(Relation(doc, sentence, s,
-                                {"text": a.text, "kind": a.kind, "id": a.id, "start": s + a.start, "end": s + a.end},
-                                {"text": b.text, "kind": b.kind, "id": b.id, "start": s + b.start, "end": s + b.end},
-                                label, score))
+            out.append(Relation(doc, sentence, s, replace(a, start=s + a.start, end=s + a.end),
+                                replace(b, start=s + b.start, end=s + b.end), label, score))
         return out

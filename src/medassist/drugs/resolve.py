@@ -6,25 +6,28 @@
     r.allergy("allergic to penicillin")
 
 Matching order for every kind: exact (case-, accent- and punctuation-insensitive) on the whole entry; then
-the longest known names found inside the entry (so dose, route and frequency words around a name do not
-matter: "atorvastatin 20mg daily"); then fuzzy matching (rapidfuzz) of the entry with dose, route and
+the longest known names found inside the entry, by the one phrase matcher (``medassist.matcher``), so
+dose, route and frequency words around a name do not matter ("atorvastatin 20mg daily"); then fuzzy matching (rapidfuzz) of the entry with dose, route and
 frequency words removed, accepted only above a threshold and only when one candidate clearly wins.
 An entry that names two different drugs ("paracetamol + ibuprofen") resolves to both.  An entry that
 cannot be matched returns an empty list: the caller must report it as unknown, never drop it.
+
+The names come from ``DrugDB.terms`` (the one index of names); the words around them (dose, route,
+frequency, salts, allergy words) from ``knowledge/data/drugs/entry_words.yaml``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from medassist.drugs.data import DrugDB, normalise
-
-Kind = Literal["drug", "condition", "allergy"]
+from medassist.doc import EntryKind as Kind
+from medassist.doc import Resolution, ResolutionTarget
+from medassist.drugs.data import DrugDB, EntryWords, Term, get_entry_words, normalise
+from medassist.matcher import PhraseMatch, PhraseMatcher, Token
 
 FUZZY_THRESHOLD = 86.0
 """Minimum rapidfuzz ``ratio`` (0-100) for a fuzzy match."""
@@ -32,251 +35,11 @@ FUZZY_MARGIN = 3.0
 """A fuzzy match is rejected when a different target scores within this many points of the best."""
 FUZZY_MIN_LENGTH = 4
 MAX_SPAN_TOKENS = 8
-
-# Method names, in the order they are tried.  "partial" = a known name found inside a longer entry.
-METHOD_TEXT = {
-    "generic_name": "generic name",
-    "other_name": "other generic name",
-    "brand": "brand name",
-    "misspelling": "known misspelling",
-    "synonym": "synonym",
-    "name": "name",
-    "class_name": "drug class name",
-    "fuzzy": "fuzzy match",
-}
+"""Names of more tokens are not looked for inside a longer entry (only as the whole entry)."""
 
 _PUNCT = re.compile(r"[^\w\s]+")
 _SPACE = re.compile(r"\s+")
-
-# Words and patterns that describe dose, form, route or frequency rather than the drug itself.
-_NOISE_WORDS = frozenset(
-    {
-        "mg",
-        "mcg",
-        "ug",
-        "microgram",
-        "micrograms",
-        "g",
-        "gram",
-        "grams",
-        "gm",
-        "kg",
-        "ml",
-        "l",
-        "unit",
-        "units",
-        "iu",
-        "mmol",
-        "meq",
-        "percent",
-        "mgs",
-        "mls",
-        "tab",
-        "tabs",
-        "tablet",
-        "tablets",
-        "cap",
-        "caps",
-        "capsule",
-        "capsules",
-        "pill",
-        "pills",
-        "dose",
-        "doses",
-        "puff",
-        "puffs",
-        "spray",
-        "sprays",
-        "drop",
-        "drops",
-        "patch",
-        "patches",
-        "inhaler",
-        "inhalers",
-        "injection",
-        "injections",
-        "inj",
-        "syrup",
-        "suspension",
-        "solution",
-        "liquid",
-        "cream",
-        "gel",
-        "ointment",
-        "sachet",
-        "sachets",
-        "suppository",
-        "suppositories",
-        "lozenge",
-        "lozenges",
-        "vial",
-        "ampoule",
-        "pen",
-        "pens",
-        "disp",
-        "dispersible",
-        "er",
-        "xr",
-        "sr",
-        "xl",
-        "la",
-        "mr",
-        "cr",
-        "dr",
-        "ec",
-        "ir",
-        "odt",
-        "soluble",
-        "chewable",
-        "modified",
-        "release",
-        "prolonged",
-        "extended",
-        "delayed",
-        "immediate",
-        "po",
-        "oral",
-        "orally",
-        "iv",
-        "im",
-        "sc",
-        "sq",
-        "subcut",
-        "subcutaneous",
-        "sl",
-        "sublingual",
-        "buccal",
-        "topical",
-        "top",
-        "pr",
-        "rectal",
-        "pv",
-        "vaginal",
-        "inh",
-        "inhaled",
-        "neb",
-        "nebulised",
-        "nebulized",
-        "nasal",
-        "intranasal",
-        "transdermal",
-        "td",
-        "ophthalmic",
-        "ocular",
-        "eye",
-        "od",
-        "om",
-        "on",
-        "bd",
-        "bid",
-        "tds",
-        "tid",
-        "qds",
-        "qid",
-        "qd",
-        "qod",
-        "qh",
-        "qhs",
-        "hs",
-        "prn",
-        "stat",
-        "mane",
-        "nocte",
-        "daily",
-        "weekly",
-        "monthly",
-        "nightly",
-        "once",
-        "twice",
-        "thrice",
-        "times",
-        "x",
-        "every",
-        "each",
-        "per",
-        "day",
-        "days",
-        "week",
-        "weeks",
-        "month",
-        "months",
-        "hour",
-        "hours",
-        "hr",
-        "hrs",
-        "h",
-        "night",
-        "morning",
-        "evening",
-        "bedtime",
-        "noon",
-        "as",
-        "needed",
-        "required",
-        "when",
-        "take",
-        "taking",
-        "takes",
-        "use",
-        "using",
-        "used",
-        "apply",
-        "one",
-        "two",
-        "three",
-        "four",
-        "half",
-        "and",
-        "with",
-        "of",
-        "a",
-        "an",
-        "the",
-        "to",
-        "at",
-        "in",
-        "for",
-    }
-)
-_NOISE_TOKEN = re.compile(
-    r"^(?:\d+(?:[.,]\d+)?(?:mg|mcg|ug|g|gm|ml|l|iu|u|units?|mmol|%|x|hr|hrs|h|d|wk|mo)?"
-    r"|x\d+|q\d+h|q\d+|\d+x|\d+(?:[.,]\d+)?-\d+(?:[.,]\d+)?)$"
-)
-_SALT_WORDS = frozenset(
-    {
-        "hydrochloride",
-        "hcl",
-        "hydrobromide",
-        "sodium",
-        "potassium",
-        "calcium",
-        "magnesium",
-        "besylate",
-        "besilate",
-        "maleate",
-        "mesylate",
-        "mesilate",
-        "succinate",
-        "tartrate",
-        "fumarate",
-        "citrate",
-        "sulfate",
-        "sulphate",
-        "phosphate",
-        "acetate",
-        "hyclate",
-        "monohydrate",
-        "bromide",
-        "chloride",
-        "dihydrate",
-        "trihydrate",
-        "disodium",
-        "dipropionate",
-        "propionate",
-        "furoate",
-        "valerate",
-    }
-)
+_WORD = re.compile(r"\S+")
 
 
 def key(text: str) -> str:
@@ -286,63 +49,46 @@ def key(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """How one user entry was matched to one id."""
-
-    input: str
-    kind: Kind
-    id: str
-    name: str
-    method: str
-    matched: str
-    score: float = 100.0
-    target: Literal["drug", "condition", "allergy_group", "class"] = "drug"
-    within: bool = False
-    """True when the name was found inside a longer entry (dose, route or other words around it)."""
-
-    @property
-    def how(self) -> str:
-        """A short phrase such as "brand name 'advil'" or "fuzzy match 'ibuprofn' (score 94)"."""
-        text = METHOD_TEXT.get(self.method, self.method)
-        if self.method == "fuzzy":
-            return f"{text} to {self.matched!r} (score {self.score:.0f})"
-        if self.within:
-            return f"{text} {self.matched!r} found in the entry"
-        return f"{text} {self.matched!r}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "input": self.input,
-            "kind": self.kind,
-            "target": self.target,
-            "id": self.id,
-            "name": self.name,
-            "method": self.method,
-            "matched": self.matched,
-            "score": round(self.score, 1),
-            "within": self.within,
-            "how": self.how,
-        }
+def key_tokens(text: str) -> list[Token]:
+    """The words of a text already in :func:`key` form (offsets into it)."""
+    return [Token(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
 
 
-@dataclass
+Row = tuple[ResolutionTarget, str, str, str]
+"""(target, id, method, shown name)"""
+
+
 class _Index:
-    """Name -> (target, id, method, shown name) for one kind of thing."""
+    """The names of one kind of thing: key -> rows for exact lookup, and the same keys in a phrase matcher
+    for the names inside a longer entry."""
 
-    entries: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    def __init__(self, noise: frozenset[str]) -> None:
+        self.entries: dict[str, list[Row]] = {}
+        self.noise = noise
+        self.matcher: PhraseMatcher[str] = PhraseMatcher(key_tokens)
 
-    def add(self, name: str, target: str, ident: str, method: str, shown: str) -> None:
+    def add(self, name: str, target: ResolutionTarget, ident: str, method: str, shown: str) -> None:
         k = key(name)
         if not k:
             return
         row = (target, ident, method, shown)
-        bucket = self.entries.setdefault(k, [])
+        bucket = self.entries.get(k)
+        if bucket is None:
+            self.entries[k] = bucket = []
+            words = k.split()
+            # a lone dose/route/frequency word or a single letter is never a name found inside an entry
+            if len(words) <= MAX_SPAN_TOKENS and not (len(words) == 1 and (k in self.noise or len(k) < 2)):
+                self.matcher.add(words, k)
         if all((r[0], r[1]) != (target, ident) for r in bucket):
             bucket.append(row)
 
-    def get(self, k: str) -> list[tuple[str, str, str, str]]:
+    def get(self, k: str) -> list[Row]:
         return self.entries.get(k, [])
+
+    def within(self, text: str) -> list[PhraseMatch[str]]:
+        """The names inside the entry, longest first wherever they stand, without overlaps, in entry order
+        (values: their keys)."""
+        return self.matcher.match_longest_first(key(text))
 
 
 _METHOD_RANK = {
@@ -356,38 +102,38 @@ _METHOD_RANK = {
 }
 
 
+# The resolution method of each form of a name (DrugDB.terms); forms not listed are not used here.
+_METHODS: dict[str, dict[str, str]] = {
+    "drug": {"id": "generic_name", "name": "generic_name", "other_name": "other_name", "brand": "brand",
+             "misspelling": "misspelling"},
+    "condition": {"id": "name", "name": "name", "synonym": "synonym"},
+    "allergy_group": {"id": "name", "name": "name", "synonym": "synonym"},
+    "class": {"id": "class_name", "name": "class_name", "name_before_parenthesis": "class_name",
+              "noun": "class_name"},
+}
+
+
 class Resolver:
     """Resolves free-text drug, condition and allergy entries against a :class:`DrugDB`."""
 
-    def __init__(self, db: DrugDB) -> None:
+    def __init__(self, db: DrugDB, words: EntryWords | None = None) -> None:
         self.db = db
-        self._drugs = _Index()
-        for d in db.drugs.values():
-            self._drugs.add(d.id, "drug", d.id, "generic_name", d.name)
-            self._drugs.add(d.name, "drug", d.id, "generic_name", d.name)
-            for n in d.other_names:
-                self._drugs.add(n, "drug", d.id, "other_name", d.name)
-            for n in [*d.brands.us, *d.brands.uk]:
-                self._drugs.add(n, "drug", d.id, "brand", d.name)
-            for n in d.misspellings:
-                self._drugs.add(n, "drug", d.id, "misspelling", d.name)
-        self._conditions = _Index()
-        for c in db.conditions.values():
-            self._conditions.add(c.id, "condition", c.id, "name", c.name)
-            self._conditions.add(c.name, "condition", c.id, "name", c.name)
-            for n in c.synonyms:
-                self._conditions.add(n, "condition", c.id, "synonym", c.name)
-        self._allergies = _Index()
-        for g in db.allergy_groups.values():
-            self._allergies.add(g.id, "allergy_group", g.id, "name", g.name)
-            self._allergies.add(g.name, "allergy_group", g.id, "name", g.name)
-            for n in g.synonyms:
-                self._allergies.add(n, "allergy_group", g.id, "synonym", g.name)
-        self._classes = _Index()
-        for c in db.classes.values():
-            short = c.name.split("(")[0]
-            for n in (c.id, c.id + "s", c.name, short, c.label.split(" ", 1)[-1]):
-                self._classes.add(n, "class", c.id, "class_name", c.name)
+        self.words = words if words is not None else get_entry_words()
+        self._drugs = self._index(db.terms("drug"))
+        self._conditions = self._index(db.terms("condition"))
+        self._allergies = self._index(db.terms("allergy_group"))
+        self._classes = self._index(db.terms("class"))
+
+    def _index(self, terms: list[Term]) -> _Index:
+        index = _Index(self.words.noise)
+        for t in terms:
+            method = _METHODS[t.target].get(t.form)
+            if method is None:
+                continue
+            index.add(t.text, t.target, t.id, method, t.display)
+            if t.target == "class" and t.form == "id":
+                index.add(t.text + "s", t.target, t.id, method, t.display)  # "statins"
+        return index
 
     # --------------------------------------------------------------------------------------- public API
 
@@ -400,7 +146,7 @@ class Resolver:
 
     def allergy(self, text: str) -> list[Resolution]:
         """An allergy group, else a drug, else a drug class named by the entry."""
-        stripped = _strip_allergy_words(text)
+        stripped = self._strip_allergy_words(text)
         for candidate in dict.fromkeys([text, stripped]):
             found = self._exact(candidate, "allergy", self._allergies, original=text)
             if found:
@@ -423,7 +169,7 @@ class Resolver:
     def suggestions(self, text: str, kind: Kind, limit: int = 3) -> list[str]:
         """Close names for an unknown entry (shown to the user, never used silently)."""
         index = {"drug": self._drugs, "condition": self._conditions, "allergy": self._allergies}[kind]
-        q = key(_strip_noise(text)) or key(text)
+        q = key(self._strip_noise(text)) or key(text)
         if not q:
             return []
         out: list[str] = []
@@ -452,7 +198,7 @@ class Resolver:
         return []
 
     def _make(
-        self, original: str, kind: Kind, row: tuple[str, str, str, str], matched: str, **kw: Any
+        self, original: str, kind: Kind, row: Row, matched: str, **kw: Any
     ) -> Resolution:
         target, ident, method, shown = row
         return Resolution(
@@ -466,7 +212,7 @@ class Resolver:
             **kw,  # type: ignore[arg-type]
         )
 
-    def _best_row(self, rows: list[tuple[str, str, str, str]]) -> tuple[str, str, str, str]:
+    def _best_row(self, rows: list[Row]) -> Row:
         return min(rows, key=lambda r: _METHOD_RANK.get(r[2], 9))
 
     def _exact(self, text: str, kind: Kind, index: _Index, *, original: str) -> list[Resolution]:
@@ -477,31 +223,16 @@ class Resolver:
         return [self._make(original, kind, self._best_row(rows), k)]
 
     def _partial(self, text: str, kind: Kind, index: _Index, *, original: str) -> list[Resolution]:
-        tokens = key(text).split()
-        spans: list[tuple[int, int, str]] = []
-        for i in range(len(tokens)):
-            for j in range(min(len(tokens), i + MAX_SPAN_TOKENS), i, -1):
-                k = " ".join(tokens[i:j])
-                if index.get(k) and not (j - i == 1 and (k in _NOISE_WORDS or len(k) < 2)):
-                    spans.append((i, j, k))
-        if not spans:
-            return []
-        # Longest spans first (by tokens, then characters), then leftmost; keep non-overlapping ones.
-        spans.sort(key=lambda s: (-(s[1] - s[0]), -len(s[2]), s[0]))
-        chosen: list[tuple[int, int, str]] = []
-        for s in spans:
-            if all(s[1] <= c[0] or s[0] >= c[1] for c in chosen):
-                chosen.append(s)
-        chosen.sort()
+        found = index.within(text)
         # A lone salt word right after another name ("atorvastatin calcium") is part of that name.
         kept = [
-            s
-            for n, s in enumerate(chosen)
-            if not (s[1] - s[0] == 1 and s[2] in _SALT_WORDS and n > 0 and chosen[n - 1][1] == s[0])
+            m.value
+            for n, m in enumerate(found)
+            if not (m.first == m.last and m.value in self.words.salts and n > 0 and found[n - 1].last + 1 == m.first)
         ]
         out: list[Resolution] = []
         seen: set[str] = set()
-        for _i, _j, k in kept:
+        for k in kept:
             row = self._best_row(index.get(k))
             if row[1] in seen:
                 continue
@@ -510,7 +241,7 @@ class Resolver:
         return out
 
     def _fuzzy(self, text: str, kind: Kind, index: _Index, *, original: str) -> list[Resolution]:
-        q = key(_strip_noise(text))
+        q = key(self._strip_noise(text))
         if len(q.replace(" ", "")) < FUZZY_MIN_LENGTH:
             return []
         results = process.extract(q, list(index.entries), scorer=fuzz.ratio, limit=10)
@@ -524,27 +255,18 @@ class Resolver:
                 return []  # ambiguous: two different targets are about equally close
         return [self._make(original, kind, best_row, best_name, method="fuzzy", score=float(best_score))]
 
+    def _strip_noise(self, text: str) -> str:
+        """Drop dose, form, route, frequency and salt words: "Advil 200 mg prn" -> "advil"."""
+        w = self.words
+        tokens = [t for t in key(text).split() if t not in w.noise and not w.noise_token.match(t)]
+        if len(tokens) > 1:
+            tokens = [t for t in tokens if t not in w.salts] or tokens
+        return " ".join(tokens)
 
-def _strip_noise(text: str) -> str:
-    """Drop dose, form, route, frequency and salt words: "Advil 200 mg prn" -> "advil"."""
-    tokens = [t for t in key(text).split() if t not in _NOISE_WORDS and not _NOISE_TOKEN.match(t)]
-    if len(tokens) > 1:
-        tokens = [t for t in tokens if t not in _SALT_WORDS] or tokens
-    return " ".join(tokens)
-
-
-_ALLERGY_WORDS = re.compile(
-    r"\b(?:allergic|allergy|allergies|allergy to|intolerance|intolerant|sensitivity|sensitive|"
-    r"hypersensitivity|"
-    r"reaction|reactions|anaphylaxis|rash|history of|hx of|known|to)\b",
-    re.IGNORECASE,
-)
-
-
-def _strip_allergy_words(text: str) -> str:
-    """ "allergic to penicillin (rash)" -> "penicillin"."""
-    out = _ALLERGY_WORDS.sub(" ", key(text))
-    return _SPACE.sub(" ", out).strip() or key(text)
+    def _strip_allergy_words(self, text: str) -> str:
+        """ "allergic to penicillin (rash)" -> "penicillin"."""
+        out = self.words.allergy.sub(" ", key(text))
+        return _SPACE.sub(" ", out).strip() or key(text)
 
 
 def split_entries(values: Iterable[str] | None) -> list[str]:

@@ -5,8 +5,9 @@ Terms come from four places, in this order of precedence when one surface form h
 
 1. the knowledge base conditions (label ``problem``, concepts ``medassist-kb`` + ``icd10cm``) and our
    problem list ``data/problems.tsv`` (``problem``, ``icd10cm``);
-2. drugs: ``medassist.drugs`` (generic names, other names, brands, misspellings, classes) when it loads,
-   and our fallback ``data/drugs.tsv`` (``drug``, ``medassist-drug``);
+2. drugs: the drug tables of ``medassist.drugs`` (generic names, other names, brands, misspellings,
+   classes; a broken table is an error, not a quieter lexicon) and our list ``data/drugs.tsv`` (``drug``,
+   ``medassist-drug``);
 3. the knowledge base findings (name, lay and clinical phrasings; ``finding``, ``medassist-kb``) and our
    fallback ``data/findings.tsv``;
 4. ``data/tests.tsv`` (``test``), ``data/procedures.tsv`` (``procedure``), ``data/allergens.tsv``
@@ -247,41 +248,34 @@ def _kb_terms(lex: Lexicon, kb_path: str | None) -> int:
     return n
 
 
-def _drug_terms(lex: Lexicon) -> int:
-    """Add drugs from ``medassist.drugs`` when it is there; 0 otherwise."""
-    try:
-        from medassist.drugs.data import get_db
+_LEXICON_DRUG_FORMS = frozenset({"name", "other_name", "brand", "misspelling"})
 
-        db = get_db()
-        drugs = dict(db.drugs)
-        classes = dict(getattr(db, "classes", {}) or {})
-    except Exception as exc:  # written concurrently: fall back to our own list
-        log.info("entity lexicon: medassist.drugs not used (%s)", type(exc).__name__)
-        return 0
+
+def _drug_terms(lex: Lexicon) -> int:
+    """Add the drugs and drug classes of the drug tables (``DrugDB.terms``, the one index of drug names).
+
+    A broken drug table stops here with its catalogued error (E701/E702); to build a lexicon without drugs,
+    say so (``use_drugs: false``)."""
+    from medassist.drugs.data import get_db
+
+    db = get_db()
+    names: dict[str, dict[str, None]] = {}  # drug id -> its names, in table order, once each
+    for t in db.terms("drug"):
+        if t.form in _LEXICON_DRUG_FORMS and len(t.text) >= 3:
+            names.setdefault(t.id, {})[t.text] = None
     n = 0
-    for drug_id, drug in drugs.items():
-        name = str(getattr(drug, "name", drug_id))
-        concepts = [("medassist-drug", str(drug_id), name)]
-        rxcui = getattr(drug, "rxcui", None)
-        if rxcui:
-            concepts.append(("rxnorm", str(rxcui), name))
-        brands = getattr(drug, "brands", None)
-        names = {name, *getattr(drug, "other_names", []), *getattr(drug, "misspellings", [])}
-        if brands is not None:
-            names.update(getattr(brands, "us", []) or [])
-            names.update(getattr(brands, "uk", []) or [])
-        for term in names:
-            if isinstance(term, str) and len(term) >= 3:
-                lex.add(term, TermInfo("drug", name, list(concepts), "drugs", _case_rule(term, "drug")))
-                n += 1
-    for class_id, cls in classes.items():
-        cname = str(getattr(cls, "name", class_id))
-        lex.add(
-            cname,
-            TermInfo("drug", cname, [("medassist-drug-class", str(class_id), cname)], "drugs"),
-            plural=True,
-        )
-        n += 1
+    for drug_id, terms in names.items():
+        drug = db.drugs[drug_id]
+        concepts = [("medassist-drug", drug.id, drug.name)]
+        if drug.rxcui:
+            concepts.append(("rxnorm", drug.rxcui, drug.name))
+        for term in terms:
+            lex.add(term, TermInfo("drug", drug.name, list(concepts), "drugs", _case_rule(term, "drug")))
+            n += 1
+    for t in db.terms("class"):
+        if t.form == "name":
+            lex.add(t.text, TermInfo("drug", t.text, [("medassist-drug-class", t.id, t.text)], "drugs"))
+            n += 1
     return n
 
 

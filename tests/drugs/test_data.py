@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from medassist.drugs.data import TOPICS, DrugDB, invalid_icd10_codes, normalise
-from medassist.drugs.errors import DrugDataError
+from medassist.drugs.data import TOPICS, DrugDB, invalid_icd10_codes, load_entry_words, normalise
 from medassist.drugs.resolve import key
+from medassist.errors import DrugDataError, ErrorCode, KnowledgeBaseError
 from tests.drugs.mini_drugdb import mini_files, write_folder
 
 REQUIRED_CLASSES = [
@@ -369,3 +369,79 @@ def test_loader_reads_chunked_files(tmp_path) -> None:
     files["drugs_2.yaml"] = {"drugs": drugs[3:]}
     db = DrugDB.load(write_folder(tmp_path, files))
     assert {"warfarin", "amoxicillin", "cefalexin"} <= set(db.drugs)
+
+
+# ---------------------------------------------------------------------------- broken files: catalogued errors
+
+
+def test_a_broken_yaml_file_names_the_file_and_what_to_do(tmp_path) -> None:
+    folder = write_folder(tmp_path)
+    (folder / "drugs_1.yaml").write_text("drugs:\n  - {id: warfarin, name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DrugDataError) as exc:
+        DrugDB.load(folder)
+    text = str(exc.value)
+    assert exc.value.code is ErrorCode.E701 and text.startswith("[E701]")
+    assert "drugs_1.yaml" in text and "YAML syntax" in text
+    assert "python -m medassist.drugs.data" in text  # what to do
+    assert isinstance(exc.value, KnowledgeBaseError)  # the drug tables are part of the knowledge layer
+
+
+def test_an_invalid_entry_names_the_file_and_the_entry(tmp_path) -> None:
+    files = mini_files()
+    files["classes.yaml"]["classes"][0]["label"] = "NSAID"  # a label needs its article
+    with pytest.raises(DrugDataError) as exc:
+        DrugDB.load(write_folder(tmp_path, files))
+    assert exc.value.code is ErrorCode.E701
+    assert "classes.yaml" in str(exc.value) and "class nsaid" in str(exc.value) and "article" in str(exc.value)
+
+
+def test_a_missing_table_is_an_error(tmp_path) -> None:
+    files = mini_files()
+    del files["contraindications.yaml"]
+    with pytest.raises(DrugDataError) as exc:
+        DrugDB.load(write_folder(tmp_path, files))
+    assert exc.value.code is ErrorCode.E701 and "contraindications.yaml" in str(exc.value)
+
+
+def test_broken_references_are_listed_with_the_fix(tmp_path) -> None:
+    files = mini_files()
+    files["drugs_1.yaml"]["drugs"][0]["classes"] = ["nosuchclass"]
+    with pytest.raises(DrugDataError) as exc:
+        DrugDB.load(write_folder(tmp_path, files))
+    assert exc.value.code is ErrorCode.E702
+    assert "drug warfarin: unknown class 'nosuchclass'" in str(exc.value)
+
+
+def test_entry_words_load(db: DrugDB) -> None:
+    words = load_entry_words()
+    assert {"mg", "prn", "tablet", "nocte", "the"} <= words.noise and "calcium" in words.salts
+    assert words.noise_token.match("20mg") and words.noise_token.match("q6h") and not words.noise_token.match("mg20")
+    assert words.allergy.sub("", "allergic to").strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("noise_words: {units: [mg]}\nnoise_token: '('\nsalt_words: [hcl]\nallergy_words: [rash]\n", "regular expression"),
+        ("noise_words: {units: [mg]}\nnoise_token: x\nsalt_words: [HCl]\nallergy_words: [rash]\n", "lower case"),
+        ("noise_words: {units: [mg]}\nnoise_token: x\nallergy_words: [rash]\n", "salt_words"),
+        ("noise_words: [mg\n", "YAML syntax"),
+    ],
+)
+def test_a_broken_entry_words_file_is_a_catalogued_error(tmp_path, text: str, problem: str) -> None:
+    path = tmp_path / "entry_words.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DrugDataError) as exc:
+        load_entry_words(path)
+    assert exc.value.code is ErrorCode.E701
+    assert str(path) in str(exc.value) and problem in str(exc.value)
+
+
+def test_terms_give_every_name_once_with_its_form(db: DrugDB) -> None:
+    para = [(t.form, t.text) for t in db.terms("drug") if t.id == "paracetamol"]
+    assert para[:3] == [("id", "paracetamol"), ("name", "paracetamol"), ("other_name", "acetaminophen")]
+    assert ("brand", "Tylenol") in para and ("misspelling", "paracetemol") in para
+    statin = {t.form: t.text for t in db.terms("class") if t.id == "statin"}
+    assert statin["noun"] == "statin" and statin["name_without_parentheses"] == "Statins"
+    assert {t.target for t in db.terms("condition")} == {"condition"}
+    assert {t.target for t in db.terms("allergy_group")} == {"allergy_group"}

@@ -11,7 +11,7 @@ import pytest
 from medassist.drugs import check
 from medassist.drugs.checker import DISCLAIMER, NOTHING_FOUND
 from medassist.drugs.data import SEVERITY_RANK, DrugDB
-from medassist.drugs.errors import DrugInputError
+from medassist.errors import DrugInputError
 
 
 def kinds(result, kind: str) -> list:
@@ -79,7 +79,7 @@ def test_nothing_found_message_and_disclaimer(db: DrugDB) -> None:
 def test_contraindication_ibuprofen_ckd(db: DrugDB) -> None:
     res = check(["ibuprofen"], conditions=["CKD"], db=db)
     (a,) = kinds(res, "contraindication")
-    assert a.condition["id"] == "ckd" and a.condition["icd10"] == "N18"
+    assert a.condition.id == "ckd" and a.condition.icd10 == "N18"
     assert a.severity == "major"
     assert "ibuprofen is an NSAID" in a.why
 
@@ -87,7 +87,7 @@ def test_contraindication_ibuprofen_ckd(db: DrugDB) -> None:
 def test_implied_condition_picks_the_stricter_rule(db: DrugDB) -> None:
     (a,) = kinds(check(["metformin"], conditions=["renal failure"], db=db), "contraindication")
     assert a.severity == "contraindicated"
-    assert a.condition["id"] == "severe_renal_impairment"
+    assert a.condition.id == "severe_renal_impairment"
 
 
 def test_contraindication_propranolol_asthma(db: DrugDB) -> None:
@@ -155,22 +155,41 @@ def test_to_dict_is_json_ready(db: DrugDB) -> None:
     assert {"kind", "severity", "involved", "why", "effect", "management", "sources"} <= set(alert)
 
 
+def test_json_shape_is_stable(db: DrugDB) -> None:
+    # The shape `medassist meds check --json` and the service have always given (key order included).
+    d = check(["warfarin", "ibuprofen"], conditions=["CKD"], allergies=["aspirin"], db=db).to_dict()
+    assert list(d) == ["alerts", "counts", "resolved", "unknown", "note", "disclaimer"]
+    assert list(d["counts"]) == ["contraindicated", "major", "moderate", "minor"]
+    for a in d["alerts"]:
+        assert list(a) == ["kind", "severity", "title", "topic", "drugs", "involved", "why", "mechanism",
+                           "effect", "management", "condition", "allergy", "rule", "sources"]
+        assert list(a["involved"][0]) == ["input", "drug", "name", "agent", "explanation"]
+    by_kind = {a["kind"]: a for a in d["alerts"]}
+    assert by_kind["contraindication"]["condition"] == {"id": "ckd", "name": "Chronic kidney disease",
+                                                        "icd10": "N18", "input": "CKD"}
+    assert by_kind["allergy"]["allergy"] == {"input": "aspirin", "matched": "aspirin", "target": "drug",
+                                             "id": "aspirin"}
+    assert list(d["resolved"][0]) == ["input", "kind", "target", "id", "name", "method", "matched", "score",
+                                      "within", "how"]
+    assert json.loads(json.dumps(d)) == d
+
+
 @pytest.mark.parametrize(
     ("drugs", "code"),
     [
-        ([], "D401"),
-        (["", "  "], "D401"),
-        ("warfarin", "D404"),
-        ([1, 2], "D404"),
-        (["x" * 300], "D403"),
-        ([f"d{i}" for i in range(60)], "D402"),
+        ([], "E711"),
+        (["", "  "], "E711"),
+        ("warfarin", "E714"),
+        ([1, 2], "E714"),
+        (["x" * 300], "E713"),
+        ([f"d{i}" for i in range(60)], "E712"),
     ],
 )
 def test_bad_input_raises_clear_error(drugs, code: str) -> None:
     with pytest.raises(DrugInputError) as exc:
         check(drugs)
     assert code in str(exc.value)
-    if code == "D401":
+    if code == "E711":
         assert "medassist meds check --drugs" in str(exc.value)
 
 

@@ -52,4 +52,4 @@ def test_missing_option_is_a_clear_error() -> None:
 def test_overlong_entry_exit_2() -> None:
     res = runner.invoke(app, ["check", "--drugs", "x" * 300])
     assert res.exit_code == 2
-    assert "D403" in res.output
+    assert "E713" in res.output

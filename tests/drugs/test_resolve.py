@@ -127,3 +127,33 @@ def test_allergies(r: Resolver, text: str, target: str, ident: str) -> None:
 def test_helpers() -> None:
     assert key("  Co-Amoxiclav® ") == "co amoxiclav"
     assert split_entries(["warfarin, ibuprofen", " ;aspirin", ""]) == ["warfarin", "ibuprofen", "aspirin"]
+
+
+# ------------------------------------------------------------------------- names inside an entry (matcher)
+
+
+def test_name_found_inside_a_long_entry(r: Resolver) -> None:
+    res = r.drug("take two tablets of atorvastatin calcium 40 mg at night with food")
+    assert [(x.id, x.matched, x.within) for x in res] == [("atorvastatin", "atorvastatin", True)]
+    assert "found in the entry" in res[0].how
+
+
+def test_two_drugs_in_one_long_entry(r: Resolver) -> None:
+    res = r.drug("metformin 500 mg + sitagliptin 50 mg, both with breakfast")
+    assert [(x.id, x.within) for x in res] == [("metformin", True), ("sitagliptin", True)]
+    assert [x.id for x in r.drug("aspirin 75mg and clopidogrel 75mg once daily")] == ["aspirin", "clopidogrel"]
+
+
+def test_the_longest_name_wins_wherever_it_stands(r: Resolver) -> None:
+    # "Canesten Oral" (a fluconazole brand) and "oral contraceptive pill" overlap: the longer name wins,
+    # although it starts later in the entry.
+    res = r.drug("canesten oral contraceptive pill")
+    assert [(x.id, x.matched) for x in res] == [("combined_oral_contraceptive", "oral contraceptive pill")]
+
+
+def test_names_come_from_the_one_index(mini_db: DrugDB) -> None:
+    r = Resolver(mini_db)
+    names = {key(t.text) for target in ("drug", "condition", "allergy_group", "class") for t in mini_db.terms(target)}
+    assert {"coumadin", "ibuprofin", "acetaminophen", "renal failure", "penicillins", "nsaid"} <= names
+    assert [(x.id, x.method) for x in r.drug("coumadin 5mg")] == [("warfarin", "brand")]
+    assert [(x.target, x.id) for x in r.allergy("allergy to nsaid")] == [("class", "nsaid")]

@@ -1,10 +1,9 @@
-"""Interaction extraction from text (with a tiny relation model) and the knowledge-graph export."""
+"""Interaction extraction from text: drug mentions, and the plumbing with a tiny relation model."""
 
 from __future__ import annotations
 
 import json
 
-import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
@@ -32,10 +31,10 @@ def test_extract_pairs_within_sentences(tiny_relation_model):
     for r in rels:
         assert r.doc == "d1" and r.type in {"effect", "mechanism", "advise", "none"}
         for d in (r.drug1, r.drug2):
-            assert TEXT[d["start"]:d["end"]] == d["text"]
-        assert r.drug1["id"] != r.drug2["id"]
+            assert TEXT[d.start:d.end] == d.text
+        assert r.drug1.id != r.drug2.id
         assert TEXT[r.sentence_start:r.sentence_start + len(r.sentence)] == r.sentence
-    assert not any("paracetamol" in (r.drug1["id"], r.drug2["id"]) for r in rels)  # alone in its sentence
+    assert not any("paracetamol" in (r.drug1.id, r.drug2.id) for r in rels)  # alone in its sentence
 
 
 def test_extract_cli_writes_jsonl(tiny_relation_model, tmp_path):
@@ -56,21 +55,25 @@ def test_extract_without_a_model_says_how_to_get_one(tmp_path):
     assert "benchmarks/ddi.py" in str(exc.value)
 
 
-def test_graph_has_typed_edges_with_provenance(tmp_path):
-    from medassist.drugs.graph import build_graph, write_graph
+def test_several_mentions_with_offsets_and_whole_words():
+    finder = MentionFinder(get_db())
+    text = ("Advil (ibuprofen) with COUMADIN; NSAIDs, Motrin IB and Tylenol #3 but not warfarin-induced "
+            "bleeding or non-aspirin users.")
+    found = finder.find(text)
+    assert [(m.text, m.kind, m.id) for m in found] == [
+        ("Advil", "drug", "ibuprofen"),
+        ("ibuprofen", "drug", "ibuprofen"),
+        ("COUMADIN", "drug", "warfarin"),
+        ("NSAIDs", "class", "nsaid"),
+        ("Motrin IB", "drug", "ibuprofen"),  # the longest name, not "Motrin" alone
+        ("Tylenol #3", "drug", "co_codamol"),
+    ]
+    assert all(text[m.start:m.end] == m.text for m in found)
 
-    rel = {"drug1": {"kind": "drug", "id": "warfarin"}, "drug2": {"kind": "drug", "id": "ibuprofen"}, "type": "effect",
-           "score": 0.9, "sentence": "Warfarin and ibuprofen increase bleeding.", "doc": "x"}
-    g = build_graph(extracted=[rel])
-    types = {d["type"] for _, _, d in g.edges(data=True)}
-    assert {"has_finding", "member_of", "interacts_with", "contraindicated_in", "allergy_to"} <= types
-    assert any(d["provenance"] == "extracted" for _, _, d in g.edges(data=True))
-    assert all(d["provenance"] in ("curated", "extracted") for _, _, d in g.edges(data=True))
-    # ibuprofen is an NSAID in the graph, and NSAIDs interact with anticoagulants
-    assert g.has_edge("drug:ibuprofen", "class:nsaid") or any(
-        d["type"] == "member_of" for _, v, d in g.out_edges("drug:ibuprofen", data=True))
-    path = write_graph(g, tmp_path / "kg.graphml")
-    again = nx.read_graphml(path)
-    assert again.number_of_nodes() == g.number_of_nodes()
-    data = json.loads(write_graph(g, tmp_path / "kg.json").read_text())
-    assert len(data["nodes"]) == g.number_of_nodes()
+
+def test_a_name_must_stand_as_written():
+    finder = MentionFinder(get_db())
+    assert [m.text for m in finder.find("Motrin  IB")] == ["Motrin"]  # two spaces: not the brand "Motrin IB"
+    assert finder.find("warfarin-treated and non-warfarin patients") == []
+    assert [m.text for m in finder.find("E.E.S. was given")] == ["E.E.S."]
+    assert finder.find("E.E.S.x") == []
