@@ -105,9 +105,9 @@ class Note:
 
 # ---------------------------------------------------------------------------------------------- typed results
 # What the reasoning over a note returns: the assisted-diagnosis Assessment (with its Finding, Triage,
-# RedFlag, Candidate, Evidence and Question parts) and, in medassist.drugs, the drug-safety Alert.  The
-# wire schemas of the service are these types; ``to_dict()`` is the one JSON shape for the CLI, the API,
-# the web pages and the benchmarks.
+# RedFlag, Candidate, Evidence and Question parts) and the drug-safety Alert of medassist.drugs.  The
+# wire schemas of the service mirror these types; ``to_dict()`` is the one JSON shape for the CLI, the API,
+# the web pages and the benchmarks. The drug-safety results (Alert, CheckResult, ...) follow below.
 
 TRIAGE_LEVELS: tuple[str, ...] = ("emergency_ambulance", "emergency", "consultation_24h", "consultation", "self_care")
 """The one definition of the triage levels, most urgent first (the knowledge base, the engine, the service,

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/medications", tags=["medications"])
 def check_medications(request: Request, body: MedCheckIn, user: CurrentUser, res: ResourcesDep,
                       db: DbSession) -> dict[str, Any]:
     """Alerts for a drug list with the patient's conditions and allergies (supports, never replaces, a pharmacist)."""
-    from medassist.drugs.errors import DrugInputError
+    from medassist.errors import DrugInputError
 
     try:
         result = res.drug_check(body.drugs, body.conditions, body.allergies)
