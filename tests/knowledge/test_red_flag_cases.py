@@ -78,6 +78,8 @@ def _xfail_gap(request, part: dict) -> None:
 
 # ------------------------------------------------------------------ (c) coverage and well-formed cases
 def test_every_rule_has_a_case():
+    ids = [r.id for r in KB.red_flags]
+    assert len(ids) == len(set(ids)), f"rule ids defined twice: {sorted({i for i in ids if ids.count(i) > 1})}"
     missing = sorted(set(RULES) - set(BY_RULE))
     assert missing == [], f"red-flag rules without a case in {CASES_PATH.name}: {missing}"
 
