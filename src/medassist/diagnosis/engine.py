@@ -234,6 +234,10 @@ class DiagnosisEngine:
             w = self.config.ensemble.neural_weight
             pn = np.array([consultation.neural.get(c, 1e-4) for c in self.reasoner.condition_ids])
             pn = np.clip(pn, 1e-4, 1.0)
+            unknown = self._neural_index < 0  # conditions the neural model was not trained on: no opinion,
+            if unknown.any() and (~unknown).any():  # so their factor is the reasoner-weighted mean of the others'
+                known = post[:-1][~unknown]
+                pn[unknown] = float((known * pn[~unknown]).sum() / max(known.sum(), 1e-12))
             covered = post[:-1] * pn**w
             if covered.sum() > 0:
                 post = np.append(covered / covered.sum() * (1 - post[-1]), post[-1])

@@ -220,20 +220,17 @@ def _read_tsv(path: Path, min_fields: int) -> list[list[str]]:
 
 
 def _kb_terms(lex: Lexicon, kb_path: str | None) -> int:
-    """Add the knowledge-base conditions and findings; 0 if the knowledge base is absent or invalid."""
-    try:
-        from medassist.knowledge import KnowledgeBase
+    """Add the knowledge-base conditions (names, lay names, aliases) and findings.  A broken knowledge base
+    is an error (E301/E302), never a quietly weaker lexicon: turn the knowledge base off with use_kb false."""
+    from medassist.knowledge import KnowledgeBase
 
-        kb = KnowledgeBase.load(kb_path, check=False)
-    except Exception as exc:  # the KB is written concurrently and may be incomplete: work without it
-        log.info("entity lexicon: knowledge base not used (%s)", type(exc).__name__)
-        return 0
+    kb = KnowledgeBase.load(kb_path)
     n = 0
     for cond in kb.conditions.values():
         concepts = [("medassist-kb", cond.id, cond.name)]
         if getattr(cond, "icd10", None):
             concepts.append(("icd10cm", cond.icd10, cond.name))
-        for term in {cond.name, *([cond.lay_name] if cond.lay_name else [])}:
+        for term in {cond.name, *([cond.lay_name] if cond.lay_name else []), *cond.aliases}:
             lex.add(term, TermInfo("problem", cond.name, list(concepts), "kb", _case_rule(term, "problem")))
             n += 1
     for f in kb.findings.values():

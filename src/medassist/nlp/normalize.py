@@ -187,13 +187,10 @@ class Normalizer:
     def kb(self) -> Any:
         if not self._kb_loaded:
             self._kb_loaded = True
-            if self.use_kb:
-                try:
-                    from medassist.knowledge import KnowledgeBase
+            if self.use_kb:  # a broken knowledge base is an error (E301/E302), not quietly weaker codes
+                from medassist.knowledge import KnowledgeBase
 
-                    self._kb = KnowledgeBase.load(check=False)
-                except Exception as exc:  # written concurrently: normalise without it
-                    log.info("normalize: knowledge base not used (%s)", type(exc).__name__)
+                self._kb = KnowledgeBase.load()
         return self._kb
 
     def index(self) -> EmbeddingIndex:
