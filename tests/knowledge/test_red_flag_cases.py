@@ -67,7 +67,7 @@ def _case(present: list[str], absent: list[str] = (), age: float | None = 30.0) 
 
 
 def _fires(reasoner: Reasoner, case: Case, rule_id: str) -> bool:
-    return any(r["id"] == rule_id for r in fired_rules(reasoner, case))
+    return any(r.id == rule_id for r in fired_rules(reasoner, case))
 
 
 def _xfail_gap(request, part: dict) -> None:
@@ -143,11 +143,11 @@ def test_positive_text_fires_its_rule_with_an_emergency_level(engine, request, r
     consultation = engine.start(pos["text"], pos.get("age"), pos.get("sex"))
     present = set(engine.reasoner.expand(consultation.case).present)
     result = engine.assess(consultation)
-    fired = [r["id"] for r in result["red_flags"]]
+    fired = [r.id for r in result.red_flags]
     missing = [f for f in pos["findings"] if f not in present]
     assert missing == [], f"findings not read from {pos['text']!r}: {missing} (read: {sorted(present)})"
     assert rule_id in fired, f"{rule_id} did not fire on {pos['text']!r} (fired: {fired}; read: {sorted(present)})"
-    assert result["triage"]["level"] in EMERGENCY
+    assert result.triage is not None and result.triage.level in EMERGENCY
 
 
 @pytest.mark.parametrize("rule_id", [c["rule"] for c in CASES])
@@ -156,6 +156,6 @@ def test_negated_text_does_not_fire_its_rule(engine, request, rule_id):
     _xfail_gap(request, neg)
     consultation = engine.start(neg["text"], neg.get("age"), neg.get("sex"))
     result = engine.assess(consultation)
-    fired = [r["id"] for r in result["red_flags"]]
+    fired = [r.id for r in result.red_flags]
     present = sorted(engine.reasoner.expand(consultation.case).present)
     assert rule_id not in fired, f"{rule_id} fired on the negated text {neg['text']!r} (read: {present})"

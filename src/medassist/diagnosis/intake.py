@@ -220,7 +220,7 @@ class Intake:
         # clause is embedded twice, as written and without its denial; it is read as the finding written
         # with a negation ("I haven't peed all day") when that wins, else as the finding denied.
         denials = [self._denial(q) for q in queries]
-        stripped = [d[1] for d in denials if d is not None]
+        stripped = [d[1] for d in denials if d is not None and d[1]]
         emb = shared_embedder().encode(queries + stripped)
         phrase_emb = self.phrase_embeddings()
         sims = emb[: len(queries)] @ phrase_emb.T
@@ -230,6 +230,8 @@ class Intake:
         for row, (a, b), q, denial in zip(sims, spans, queries, denials, strict=True):
             best = self._best_finding(row, q)
             negated_by = None
+            if denial is not None and not denial[1]:
+                continue  # all reassurance, nothing named ("I feel fine"): no finding either way
             if denial is not None:
                 cue, plain, says_no = denial
                 if sims_stripped is None:  # pragma: no cover - stripped is non-empty whenever a denial exists
@@ -258,7 +260,7 @@ class Intake:
 
     def _denial(self, query: str) -> tuple[str, str, bool] | None:
         """(the denying words, the clause without them, whether a negation cue is among them) when the clause
-        denies or reassures inside itself."""
+        denies or reassures inside itself; the clause without them is "" when nothing else is left."""
         cues = [m for m in self.assertion.rules.cues.match(query) if m.value.category in ("negated", "pseudo")]
         if any(m.value.category == "pseudo" for m in cues):
             return None  # "not going away", "not well": not a denial
@@ -276,7 +278,8 @@ class Intake:
         plain.append(query[pos:])
         rest = " ".join("".join(plain).split())
         says_no = any(m.value.category == "negated" for m in cues)
-        return (" ".join(words).lower(), rest, says_no) if len(norm_tokens(rest)) >= 1 else None
+        # a clause that is only reassurance ("I feel fine") comes back with nothing left to embed
+        return " ".join(words).lower(), rest if len(norm_tokens(rest)) >= 1 else "", says_no
 
     def _best_finding(self, row: np.ndarray, query: str) -> tuple[str, float, str] | None:
         s = self.settings

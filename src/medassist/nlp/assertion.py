@@ -62,6 +62,11 @@ class ContextRule:
     direction: str = "forward"
     max_scope: int = 12
     cross_sentence: bool = False
+    clause: bool = False  # the scope stays inside its clause: it stops at "and", "then", "so", "because", "," and ";"
+
+
+# the words and marks that end a clause-bound scope (``clause: true``)
+CLAUSE_BOUNDARIES = frozenset({"and", "then", "so", "because", ",", ";"})
 
 
 @dataclass
@@ -97,6 +102,7 @@ def _read_rules(p: Path) -> tuple[dict[str, Any], list[ContextRule]]:
             direction=direction,
             max_scope=int(raw.get("max_scope", default_scope)),
             cross_sentence=bool(raw.get("cross_sentence", False)),
+            clause=bool(raw.get("clause", False)),
         )
         if not all_note_tokens(rule.cue):
             raise ConfigError(ErrorCode.E510, path=p, detail=f"rule {i}: empty cue")
@@ -180,6 +186,7 @@ class AssertionDetector:
         toks = [Token(t.start + s_start, t.end + s_start, t.key) for t in all_note_tokens(text[s_start:s_end])]
         cues = self._cues(text, toks)
         terminators = [c.i for c in cues if c.rule.category == "terminate"]
+        boundaries = [i for i, t in enumerate(toks) if t.key in CLAUSE_BOUNDARIES]
         for cue in cues:
             cat = cue.rule.category
             if cat in ("pseudo", "terminate"):
@@ -188,6 +195,8 @@ class AssertionDetector:
             if cue.rule.direction in ("forward", "bidirectional"):
                 last = cue.j + cue.rule.max_scope
                 nxt = [t for t in terminators if t > cue.j]
+                if cue.rule.clause:
+                    nxt = sorted(nxt + [t for t in boundaries if t > cue.j])
                 if nxt:
                     last = min(last, nxt[0] - 1)
                 last = min(last, len(toks) - 1)
@@ -206,6 +215,8 @@ class AssertionDetector:
             if cue.rule.direction in ("backward", "bidirectional"):
                 first = cue.i - cue.rule.max_scope
                 prev = [t for t in terminators if t < cue.i]
+                if cue.rule.clause:
+                    prev = sorted(prev + [t for t in boundaries if t < cue.i])
                 if prev:
                     first = max(first, prev[-1] + 1)
                 first = max(first, 0)
