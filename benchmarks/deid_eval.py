@@ -86,8 +86,15 @@ def run_real(args: argparse.Namespace) -> int:
 
     path = args.corpus_path or SHARED_DATA / "physionet_deid_dev" / "notes.jsonl"
     records = read_physionet(path)
-    texts = [r["text"] for r in records]
     folds = patient_folds(records, args.folds)
+    fold_sizes = [folds.count(i) for i in range(args.folds)]
+    if args.only_folds:
+        # every system scores the same notes: those of the folds asked for (each by its own fold's tagger)
+        keep = {int(k) for k in args.only_folds.split(",")}
+        pairs = [(r, f) for r, f in zip(records, folds, strict=True) if f in keep]
+        records, folds = [r for r, _ in pairs], [f for _, f in pairs]
+    texts = [r["text"] for r in records]
+    fold_ids = sorted(set(folds))
     wanted = [s for s in args.systems.split(",") if s]
     preds: dict[str, list[list[dict[str, Any]] | None]] = {}
     secs: dict[str, float] = {}
@@ -100,7 +107,7 @@ def run_real(args: argparse.Namespace) -> int:
     if "model" in wanted or "hybrid" in wanted:
         for name in ("medassist-model", "medassist-hybrid"):
             preds[name], secs[name] = [None] * len(texts), 0.0
-        for k in range(args.folds):
+        for k in fold_ids:
             model_dir = fold_model(records, folds, k, args)
             fold_dirs[k] = str(model_dir)
             idx = [i for i, f in enumerate(folds) if f == k]
@@ -126,7 +133,7 @@ def run_real(args: argparse.Namespace) -> int:
     for name, pr in preds.items():
         full = score_physionet(records, pr)  # type: ignore[arg-type]
         per_fold = [score_physionet([r for r, f in zip(records, folds, strict=True) if f == k],
-                                    [p for p, f in zip(pr, folds, strict=True) if f == k]) for k in range(args.folds)]
+                                    [p for p, f in zip(pr, folds, strict=True) if f == k]) for k in fold_ids]
         systems[name] = {**full, "per_fold": [{k: f[k] for k in ("recall", "recall_without_dateyear", "precision")}
                                              for f in per_fold],
                          "seconds": round(secs[name], 2), "notes_per_second": round(len(texts) / secs[name], 1)}
@@ -142,7 +149,8 @@ def run_real(args: argparse.Namespace) -> int:
                    "what": "PhysioNet deid gold standard (Neamatullah et al. 2008), MIMIC-II nursing notes with surrogate PHI, GPL-2.0",
                    "notes": len(records), "patients": len({r["patient_id"] for r in records}),
                    "phi_spans": sum(len(r["phi"]) for r in records), "folds": args.folds,
-                   "fold_sizes_notes": [folds.count(i) for i in range(args.folds)]},
+                   "fold_sizes_notes": fold_sizes,
+                   "folds_scored": fold_ids},
         "protocol": ("patient-level cross-validation: the tagger of each fold is trained on the other folds' notes "
                      f"(10% of their patients as dev) plus {args.synthetic} generated notes, and scores its own fold; "
                      "the rules and Presidio have no training and score every note"),
@@ -150,6 +158,8 @@ def run_real(args: argparse.Namespace) -> int:
         "quantize": args.quantize, "fold_models": fold_dirs,
         "systems": systems,
     }
+    if args.speed:
+        result["speed"] = speed(args)
     write_record(args.out, result, command)
     print("| system | recall | recall w/o DateYear | precision | notes/s | " + " | ".join(f"{t} R" for t in REAL_TYPES) + " |")
     for name, s in systems.items():
@@ -161,6 +171,34 @@ def run_real(args: argparse.Namespace) -> int:
         final = fold_model(records, [-1] * len(records), None, args)
         print(f"final model (all {len(records)} notes): {final}")
     return 0
+
+
+def speed(args: argparse.Namespace) -> dict[str, Any]:
+    """Single-process throughput of the shipped de-identifier (rules alone, and rules + the shipped tagger) on
+    MTSamples transcriptions (longer, typed notes) and on the real nursing notes; 20 notes of warm-up."""
+    from _common import SHARED_DATA
+    from notes_speed import load_notes
+
+    from medassist.nlp.deid import Deidentifier
+    from medassist.nlp.deid.corpus import read_physionet
+
+    sets = {"mtsamples": load_notes(SHARED_DATA / "mtsamples" / "mtsamples.csv", args.speed),
+            "physionet_dev": [r["text"] for r in read_physionet(SHARED_DATA / "physionet_deid_dev" / "notes.jsonl")][: args.speed]}
+    out: dict[str, Any] = {}
+    for detector in ("rules", "hybrid"):
+        d = Deidentifier(secret="benchmark", detector=detector)  # the shipped model for hybrid
+        for name, notes in sets.items():
+            for t in notes[:20]:
+                d.find(t)
+            t0 = time.perf_counter()
+            for t in notes:
+                d.find(t)
+            sec = time.perf_counter() - t0
+            chars = sum(len(t) for t in notes)
+            out[f"{detector}/{name}"] = {"notes": len(notes), "mean_chars": round(chars / len(notes)),
+                                         "seconds": round(sec, 2), "notes_per_second": round(len(notes) / sec, 1)}
+            print(f"speed {detector:7s} {name:14s} {out[f'{detector}/{name}']}", flush=True)
+    return out
 
 
 def presidio_engine() -> Any:
@@ -191,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--systems", default="rules,model,hybrid,presidio",
                     help="physionet: comma-separated of rules, model, hybrid, presidio (model/hybrid train one tagger per fold)")
     ap.add_argument("--synthetic", type=int, default=1200, help="physionet: generated notes added to each fold's training set")
+    ap.add_argument("--only-folds", default="", help="physionet: score only these folds (comma-separated), every system on the same notes")
+    ap.add_argument("--speed", type=int, default=0, help="physionet: also time the shipped de-identifier on this many MTSamples and real notes")
     ap.add_argument("--reuse", action="store_true", help="physionet: reuse fold models already trained in benchmarks/work/deid")
     ap.add_argument("--quantize", default="int8", help="physionet: int8 (dynamic, as shipped) or none")
     ap.add_argument("--train-final", action="store_true", help="physionet: then train the tagger on every note (the shipped one)")
