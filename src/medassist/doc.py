@@ -115,7 +115,7 @@ the CLI and the web page all read it from here)."""
 EMERGENCY_LEVELS: frozenset[str] = frozenset({"emergency_ambulance", "emergency"})
 
 
-def _plain(obj: Any) -> Any:
+def _plain(obj: Any) -> dict[str, Any]:
     """A dataclass tree as JSON-ready data, dropping no field (None stays None)."""
     return asdict(obj)
 

@@ -45,4 +45,5 @@ def resolve(table: dict[str, str], name: str, kind: str) -> Callable[..., Any]:
         raise KeyError(f"unknown {kind} {name!r}; registered: {known}") from None
     module_name, _, attr = target.partition(":")
     module = importlib.import_module(module_name)
-    return getattr(module, attr)
+    factory: Callable[..., Any] = getattr(module, attr)
+    return factory

@@ -66,7 +66,12 @@ def load_diagnosis_config(path: str | Path | None = None) -> DiagnosisConfig:
     from medassist.diagnosis.intake import IntakeSettings
 
     path = Path(path) if path else CONFIG
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:  # a missing or unreadable settings file is an error, never silent defaults
+        raise ConfigError(ErrorCode.E206, path=path, detail=type(exc).__name__) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(ErrorCode.E206, path=path, detail=f"not YAML: {type(exc).__name__}") from None
     try:
         cfg = DiagnosisConfig.model_validate(data or {})
     except ValidationError as exc:

@@ -69,7 +69,7 @@ class IntakeResult:
 @dataclass
 class IntakeSettings:
     use_embeddings: bool = True
-    similarity: float = 0.76  # cosine at which an embedding match is accepted on its own
+    similarity: float = 0.74  # cosine at which an embedding match is accepted on its own
     similarity_overlap: float = 0.64  # ... and the lower cosine accepted when clause and phrase share a word
     parent_margin: float = 0.04  # prefer the generic parent when the specific finding wins by less than this
     fuzzy_score: float = 88.0  # rapidfuzz ratio to correct an unknown word to a lexicon word

@@ -72,12 +72,14 @@ class Case:
 
 @dataclass
 class ReasonerSettings:
-    evidence_weight: float = 0.75  # tempering of the summed log-likelihood (calibration)
+    """Defaults equal the shipped configs/diagnosis.yaml (a test keeps them equal)."""
+
+    evidence_weight: float = 0.9  # tempering of the summed log-likelihood (calibration)
     other_prior: float = 0.10  # prior share of presentations not covered by the knowledge base
     duration_match: float = 0.80  # probability mass on a condition's typical durations
     onset_match: float = 0.80  # probability mass on a condition's typical onset
-    prior_weight: float = 1.0  # tempering of the log prior (1 = priors as curated)
-    leak_factor: float = 1.0  # P(unlisted finding | condition) = leak_factor * base rate ("other" keeps the base rate)
+    prior_weight: float = 0.5  # tempering of the log prior (1 = priors as curated)
+    leak_factor: float = 0.4  # P(unlisted finding | condition) = leak_factor * base rate ("other" keeps the base rate)
 
 
 class Reasoner:

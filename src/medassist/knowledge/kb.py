@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,11 +183,6 @@ class KnowledgeBase:
             for f in self.findings.values()
             if t == f.name.lower() or t in (x.lower() for x in f.lay) or t in (x.lower() for x in f.clinical)
         ]
-
-    def conditions_in(self, areas: Iterable[str]) -> list[Condition]:
-        wanted = set(areas)
-        return [c for c in self.conditions.values() if c.area in wanted]
-
 
 @functools.lru_cache(maxsize=2)
 def _load_default(check: bool) -> KnowledgeBase:

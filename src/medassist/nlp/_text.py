@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,20 +30,6 @@ def iter_data_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             yield lineno, [f.strip() for f in line.split("\t")]
-
-
-class SpanIndex:
-    """Find which of a sorted list of non-overlapping (start, end) ranges holds an offset, in O(log n)."""
-
-    def __init__(self, ranges: list[tuple[int, int]]) -> None:
-        self.ranges = sorted(ranges)
-        self.starts = [r[0] for r in self.ranges]
-
-    def find(self, offset: int) -> int | None:
-        i = bisect.bisect_right(self.starts, offset) - 1
-        if i >= 0 and self.ranges[i][0] <= offset < self.ranges[i][1]:
-            return i
-        return None
 
 
 def sentence_ranges(text: str, sentences: list[tuple[int, int]] | None) -> list[tuple[int, int]]:

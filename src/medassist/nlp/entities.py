@@ -21,7 +21,6 @@ Merge precedence (documented in configs/pipeline.yaml too):
 from __future__ import annotations
 
 import bisect
-from typing import Any
 
 from medassist.doc import Concept, Entity, Note
 from medassist.errors import ConfigError, ErrorCode
@@ -173,11 +172,3 @@ def make_entity_matcher(
     lex = build_lexicon(use_kb=use_kb, use_drugs=use_drugs, kb_path=kb_path)
     return EntityMatcher(lex, frozenset(chosen), skip_headings)
 
-
-def entity_summary(ent: Entity) -> dict[str, Any]:
-    """A compact dict for tables and logs of NON-PHI entity facts (label, assertion, codes)."""
-    return {
-        "label": ent.label,
-        "assertion": ent.assertion,
-        "codes": [f"{c.system}:{c.code}" for c in ent.concepts],
-    }

@@ -30,7 +30,7 @@ import re
 import uuid
 from typing import Any
 
-from medassist.doc import Concept, Entity, Note
+from medassist.doc import Entity, Note
 
 SYSTEMS = {
     "icd10cm": "http://hl7.org/fhir/sid/icd-10-cm",
@@ -269,6 +269,3 @@ def build_bundle(note: Note) -> dict[str, Any]:
     )
     return bundle.model_dump(mode="json", exclude_none=True)
 
-
-def concept_codes(concepts: list[Concept]) -> list[str]:
-    return [f"{c.system}:{c.code}" for c in concepts]
