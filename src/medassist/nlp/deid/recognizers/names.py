@@ -75,6 +75,8 @@ class NameRecognizer:
                 break
             if not ok(word):
                 break
+            if count and title and word.rstrip(".:").lower() in self.not_after_title:
+                break  # "DR RONAYNE RE: PLAN", "Dr. Smith aware": the name ends before the word that follows it
             if count == 0:
                 start = m.start()
             end = m.end()
