@@ -136,6 +136,40 @@ def deid_rows(name: str, label: str) -> list[str]:
     return rows
 
 
+def avey_rows(name: str, label: str) -> list[str]:
+    """The published Avey vignettes (written by others): the headline of the diagnosis benchmark."""
+    d = _load(name)
+    if not d or "avey_dev" not in d.get("figures", {}):
+        return []
+    rows = []
+    for mode in ("reasoner", "ensemble"):
+        f = d["figures"]["avey_dev"].get(mode)
+        if f:
+            rows.append(
+                f"| {label}, {mode} ({f['n']} Avey vignettes, KB of {d.get('conditions', '?')} conditions) | top-1 **{f['top1']:.3f}**, "
+                f"top-3 **{f['top3']:.3f}**, top-10 {f['top10']:.3f}; gold in the KB {f['gold_in_knowledge_base']:.3f}; "
+                f"mean not-covered mass {f['mean_not_covered'] or 0:.3f} | {_ms(f)} | GPs top-3 0.82; Avey 0.58 / 0.79; "
+                f"best other symptom checker top-3 0.71 | {_meta(d)} |")
+    return rows
+
+
+def deid_real_rows(name: str, label: str) -> list[str]:
+    """De-identification on the PhysioNet nursing notes (real notes, surrogate PHI)."""
+    d = _load(name)
+    if not d or d.get("benchmark") != "deid_eval_real":
+        return []
+    c = d["corpus"]
+    where = f"{c['notes']} notes" + (f", fold(s) {c['folds_scored']} held out" if c.get("folds_scored") else "")
+    rows = []
+    for system, v in d["systems"].items():
+        rows.append(f"| {label}, {system} ({where}) | recall **{v['recall']:.3f}** (w/o DateYear {v['recall_without_dateyear']:.3f}), "
+                    f"precision **{v['precision']:.3f}** | {v['notes_per_second']} notes/s | Presidio in the same run | {_meta(d)} |")
+    for k, v in (d.get("speed") or {}).items():
+        rows.append(f"| {label}, speed {k} ({v['notes']} notes, {v['mean_chars']} chars) | **{v['notes_per_second']} notes/s** "
+                    f"| {v['seconds']} s | | {_meta(d)} |")
+    return rows
+
+
 def notes_rows() -> list[str]:
     d = _load("notes_speed")
     if not d:
@@ -176,6 +210,11 @@ def service_rows() -> list[str]:
 
 
 SECTIONS = [
+    ("Real data written by others (the headline)", lambda: avey_rows("diagnosis_first_run_avey_dev", "Diagnosis, first run")
+     + avey_rows("diagnosis_kb622_first_run", "Diagnosis, 622-condition KB, first run")
+     + avey_rows("diagnosis_kb622_after", "Diagnosis, 622-condition KB, after intake fixes and retrained narrative model")
+     + deid_real_rows("deid_eval_real_first_run", "De-id rules, first run")
+     + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")),
     ("Fine-tuning engine (issue 2)", lambda: ner_rows("bc5cdr") + recipe_rows() + ner_rows("ncbi")),
     ("Assisted diagnosis (issue 3)", lambda: diagnosis_rows("diagnosis_test", "Test vignettes after fixes")
      + diagnosis_rows("diagnosis_test_first_run", "Test vignettes, first blind run")),
@@ -186,7 +225,8 @@ SECTIONS = [
 ]
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
-         "service_crash", "service_fuzz"}
+         "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
+         "diagnosis_kb622_after", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped"}
 
 
 def table() -> str:
