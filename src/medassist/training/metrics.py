@@ -175,6 +175,28 @@ def plot_reliability(metrics: dict[str, Any], path: str | Path, title: str = "Re
     plt.close(fig)
 
 
+FULL_CONFUSION_MAX_CLASSES = 50
+
+
+def for_disk(metrics: dict[str, Any], labels: Sequence[str] | None = None, top: int = 200) -> dict[str, Any]:
+    """``metrics`` as written to ``metrics.json``: above 50 classes the full confusion matrix (622 x 622 for the
+    diagnosis model, megabytes of zeros) becomes its ``top`` most frequent confusions, off the diagonal, as
+    ``[gold, predicted, count]`` (label names when ``labels`` is given); the plots are drawn before this."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            out[key] = for_disk(value, labels, top)
+        elif key == "confusion_matrix" and isinstance(value, list) and len(value) > FULL_CONFUSION_MAX_CLASSES:
+            m = np.asarray(value)
+            off = [(int(m[i, j]), i, j) for i, j in zip(*np.nonzero(m), strict=True) if i != j]
+            off.sort(key=lambda t: (-t[0], t[1], t[2]))
+            name = (lambda i: labels[i]) if labels is not None and len(labels) == len(m) else (lambda i: i)
+            out["top_confusions"] = [[name(i), name(j), c] for c, i, j in off[:top]]
+        else:
+            out[key] = value
+    return out
+
+
 def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: str | Path, max_labels: int = 40) -> None:
     import matplotlib
 

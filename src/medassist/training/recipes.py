@@ -36,6 +36,7 @@ from medassist.training.corpus import (
     read_spans,
     split,
 )
+from medassist.training.metrics import for_disk
 
 log = logging.getLogger("medassist.training")
 
@@ -282,7 +283,7 @@ def _write_model_dir(
         tokenizer.save_pretrained(tmp)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (tmp / "training_config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        (tmp / "metrics.json").write_text(json.dumps(for_disk(metrics, meta.get("labels")), indent=2), encoding="utf-8")
         (tmp / "model_card.md").write_text(card, encoding="utf-8")
         if plots:
             (tmp / "plots").mkdir()
@@ -837,7 +838,7 @@ def recalibrate(model_dir: str | Path, dev_path: str | Path) -> dict[str, Any]:
     metrics["recalibrated"] = {"dev_before": before, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                "note": "calibration (logit bias for negative down-sampling, temperature) re-applied after training"}
     (model_dir / "medassist.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (model_dir / "metrics.json").write_text(json.dumps(for_disk(metrics, labels), indent=2), encoding="utf-8")
     d = new["dev"]
     keys = [k for k in ("pos_micro_f1", "pos_micro_precision", "pos_micro_recall", "accuracy", "macro_f1", "ece") if k in d]
     with (model_dir / "model_card.md").open("a", encoding="utf-8") as fh:
