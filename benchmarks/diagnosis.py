@@ -51,6 +51,9 @@ def main() -> None:
     ap.add_argument("--name", default="diagnosis", help="result name (benchmarks/results/NAME.json)")
     ap.add_argument("--show-errors", action="store_true", help="print the cases the top-3 missed (dev and avey_dev only)")
     ap.add_argument("--neural-weight", type=float, default=None, help="override ensemble.neural_weight (tune on dev only)")
+    ap.add_argument("--encoder", default=None,
+                    help="override intake.encoder: 'minilm' (the bundled MiniLM) or 'intake-encoder' (the fine-tuned one, "
+                         "at the threshold chosen for it on its generated dev set)")
     args = ap.parse_args()
 
     from medassist.diagnosis.engine import DiagnosisEngine
@@ -63,6 +66,16 @@ def main() -> None:
 
     t0 = time.time()
     engine = DiagnosisEngine.load(use_embeddings=False if args.no_embeddings else None)
+    if args.encoder is not None:
+        import dataclasses
+
+        from medassist.diagnosis.intake import Intake
+        from medassist.models.embed import encoder_intake_settings
+
+        enc = None if args.encoder == "minilm" else args.encoder
+        chosen = encoder_intake_settings(enc) if enc else {}
+        settings = dataclasses.replace(engine.intake.settings, encoder=enc, **chosen)
+        engine = DiagnosisEngine(engine.kb, engine.config, intake=Intake(engine.kb, settings), neural=engine.neural)
     load_s = time.time() - t0
     if args.neural_weight is not None:
         engine.config.ensemble.neural_weight = args.neural_weight
@@ -125,6 +138,7 @@ def main() -> None:
     write_result(args.name, figures, sets=sources, knowledge_base=engine.kb.version,
                  conditions=len(engine.kb.conditions), engine_load_seconds=load_s, reasoner_ms_per_posterior=reasoner_ms,
                  neural_weight=engine.config.ensemble.neural_weight,
+                 intake={k: getattr(engine.intake.settings, k) for k in ("use_embeddings", "encoder", "similarity", "similarity_overlap")},
                  published={"symptom_checkers_semigran_2015": {"top1": 0.34, "top3": 0.51, "triage_accuracy": 0.57},
                             "physicians_semigran_2016": {"top1": 0.72, "top3": 0.84},
                             "gps_gilbert_2020": {"top3": 0.82}, "best_symptom_checker_gilbert_2020": {"top3": 0.71},

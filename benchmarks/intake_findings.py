@@ -26,7 +26,6 @@ The result is ``benchmarks/results/intake_findings.json`` (``--name`` to change 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter, defaultdict

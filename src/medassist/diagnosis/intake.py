@@ -69,6 +69,7 @@ class IntakeResult:
 @dataclass
 class IntakeSettings:
     use_embeddings: bool = True
+    encoder: str | None = None  # sentence encoder: None = bundled MiniLM; "intake-encoder" (shipped) or a directory
     similarity: float = 0.74  # cosine at which an embedding match is accepted on its own
     similarity_overlap: float = 0.64  # ... and the lower cosine accepted when clause and phrase share a word
     parent_margin: float = 0.04  # prefer the generic parent when the specific finding wins by less than this
@@ -111,10 +112,20 @@ class Intake:
     # ------------------------------------------------------------------ helpers
     def phrase_embeddings(self) -> np.ndarray:
         if self._phrase_emb is None:
-            from medassist.models.embed import embed_phrases
+            from medassist.models.embed import embed_phrases, encoder_key, intake_encoder_dir, shared_embedder
 
-            self._phrase_emb = embed_phrases([p.text for p in self.phrases], shipped=ARTIFACT)
+            texts = [p.text for p in self.phrases]
+            tuned = intake_encoder_dir(self.settings.encoder) if self.settings.encoder else None
+            if tuned is None:
+                self._phrase_emb = embed_phrases(texts, shipped=ARTIFACT)
+            else:  # the fine-tuned encoder ships its own phrase vectors
+                self._phrase_emb = embed_phrases(texts, shipped=tuned / "finding_phrases.npz", model=encoder_key(str(tuned)),
+                                                 encode=shared_embedder(self._encoder).encode)
         return self._phrase_emb
+
+    @property
+    def _encoder(self) -> str:
+        return self.settings.encoder or "minilm"
 
     def _expand(self, s: str) -> str:
         """Spell out clinical abbreviations so the embedding model sees words ("L arm" -> "left arm")."""
@@ -221,7 +232,7 @@ class Intake:
         # with a negation ("I haven't peed all day") when that wins, else as the finding denied.
         denials = [self._denial(q) for q in queries]
         stripped = [d[1] for d in denials if d is not None and d[1]]
-        emb = shared_embedder().encode(queries + stripped)
+        emb = shared_embedder(self._encoder).encode(queries + stripped)
         phrase_emb = self.phrase_embeddings()
         sims = emb[: len(queries)] @ phrase_emb.T
         sims_stripped = emb[len(queries):] @ phrase_emb.T if stripped else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,11 +25,18 @@ class SentenceEmbedder:
 
         quiet_transformers()
         self.name = model
-        path = resolve_encoder(model)
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).eval()
         self.batch_size = batch_size
         self.max_length = max_length
+        tuned = intake_encoder_dir(model)
+        if tuned is not None:  # the contrastively fine-tuned intake encoder: MiniLM + its LoRA weights
+            from medassist.training.contrastive import load_encoder
+
+            self.tokenizer, self.model = load_encoder(tuned)
+            self.max_length = int(json.loads((tuned / "intake_encoder.json").read_text(encoding="utf-8"))["max_length"])
+        else:
+            path = resolve_encoder(model)
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = AutoModel.from_pretrained(path).eval()
         self.dim = int(self.model.config.hidden_size)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -49,6 +57,39 @@ class SentenceEmbedder:
             vec = torch.nn.functional.normalize(vec, dim=-1)
             out[idx] = vec.numpy()
         return out
+
+
+INTAKE_ENCODER = Path(__file__).resolve().parents[1] / "artifacts" / "intake-encoder"
+
+
+def intake_encoder_dir(name: str) -> Path | None:
+    """The directory of a fine-tuned intake encoder named ``name`` ("intake-encoder" is the shipped one), or
+    None when ``name`` is a plain base model (``minilm``, a Hugging Face directory)."""
+    path = INTAKE_ENCODER if name == "intake-encoder" else Path(name).expanduser()
+    if (path / "intake_encoder.json").exists():
+        return path
+    if name == "intake-encoder":
+        from medassist.errors import ConfigError, ErrorCode
+
+        raise ConfigError(ErrorCode.E204, path=path, missing="intake_encoder.json")
+    return None
+
+
+def encoder_key(name: str) -> str:
+    """The model part of a phrase-embedding key: ``minilm``, or the fine-tuned encoder's weights digest."""
+    path = intake_encoder_dir(name)
+    if path is None:
+        return name
+    return "intake-encoder:" + hashlib.sha256((path / "adapter.safetensors").read_bytes()).hexdigest()[:16]
+
+
+def encoder_intake_settings(name: str) -> dict[str, float]:
+    """The intake thresholds chosen for a fine-tuned encoder on its generated dev set (its ``intake.json``)."""
+    path = intake_encoder_dir(name)
+    if path is None or not (path / "intake.json").exists():
+        return {}
+    data = json.loads((path / "intake.json").read_text(encoding="utf-8"))
+    return {"similarity": float(data["similarity"]), "similarity_overlap": float(data["similarity_overlap"])}
 
 
 _SHARED: dict[str, SentenceEmbedder] = {}
