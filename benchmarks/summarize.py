@@ -209,12 +209,36 @@ def service_rows() -> list[str]:
     return rows
 
 
+def intake_findings_rows(name: str, label: str) -> list[str]:
+    """Finding-level P/R/F1 of the intake on the hand-written patient sentences (benchmarks/data)."""
+    d = _load(name)
+    if not d:
+        return []
+    rows = []
+    for mode in ("lexicon", "minilm", "finetuned"):
+        f = d["figures"].get(mode)
+        if not f:
+            continue
+        st, pr, ab = f["strict"], f["strict_present"], f["strict_absent"]
+        thr = f.get("settings", {}).get("similarity")
+        rows.append(
+            f"| {label}, {mode}{f' (threshold {thr})' if f['settings'].get('use_embeddings') else ''} "
+            f"({d['figures']['n']} texts, {d['figures']['gold_labels']} labels) | strict micro F1 **{st['f1']:.3f}** "
+            f"(P {st['precision']:.3f}, R {st['recall']:.3f}); present F1 {pr['f1']:.3f}; absent P {ab['precision']:.3f}, "
+            f"R {ab['recall']:.3f}, F1 {ab['f1']:.3f}; lenient F1 {f['lenient']['f1']:.3f} | {f['cost']['ms_per_text']:.0f} ms/text | "
+            f"| {_meta(d)} |")
+    return rows
+
+
 SECTIONS = [
     ("Real data written by others (the headline)", lambda: avey_rows("diagnosis_first_run_avey_dev", "Diagnosis, first run")
      + avey_rows("diagnosis_kb622_first_run", "Diagnosis, 622-condition KB, first run")
      + avey_rows("diagnosis_kb622_after", "Diagnosis, 622-condition KB, after intake fixes and retrained narrative model")
      + deid_real_rows("deid_eval_real_first_run", "De-id rules, first run")
      + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")),
+    ("Intake on patients' own words (issue 11; hand-written set, never tuned on)",
+     lambda: intake_findings_rows("intake_findings_first_run", "Intake findings, first run")
+     + intake_findings_rows("intake_findings", "Intake findings, before vs after the fine-tuned encoder")),
     ("Fine-tuning engine (issue 2)", lambda: ner_rows("bc5cdr") + recipe_rows() + ner_rows("ncbi")),
     ("Assisted diagnosis (issue 3)", lambda: diagnosis_rows("diagnosis_test", "Test vignettes after fixes")
      + diagnosis_rows("diagnosis_test_first_run", "Test vignettes, first blind run")),
@@ -226,7 +250,8 @@ SECTIONS = [
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
-         "diagnosis_kb622_after", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped"}
+         "diagnosis_kb622_after", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
+         "intake_findings_first_run", "intake_findings"}
 
 
 def table() -> str:
