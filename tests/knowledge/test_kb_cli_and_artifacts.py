@@ -35,14 +35,19 @@ def test_kb_synth_writes_labelled_narratives(tmp_path):
             assert r["text"][m["start"]:m["end"]] == m["text"]
 
 
-@pytest.mark.parametrize("name", ["finding_phrases.npz", "normalize_index.npz"])
+@pytest.mark.parametrize("name", ["finding_phrases.npz", "normalize_index.npz", "intake-encoder/finding_phrases.npz"])
 def test_shipped_embeddings_match_the_current_data(name):
     """A stale file would silently cost a minute of embedding on a user's first run: rebuild with `medassist kb embed`."""
     from medassist.models.embed import phrases_key
 
     path = ARTIFACTS / name
     assert path.exists(), f"{name} is not shipped; run `medassist kb embed`"
-    if name == "finding_phrases.npz":
+    model = "minilm"
+    if name.startswith("intake-encoder/"):
+        from medassist.models.embed import encoder_key
+
+        model = encoder_key(str(path.parent))
+    if name.endswith("finding_phrases.npz"):
         from medassist.diagnosis.intake import Intake, IntakeSettings
         from medassist.knowledge import KnowledgeBase
 
@@ -52,7 +57,7 @@ def test_shipped_embeddings_match_the_current_data(name):
 
         phrases = [e[0] for e in Normalizer().index().entries]
     data = np.load(path, allow_pickle=False)
-    assert str(data["key"]) == phrases_key(phrases), f"{name} is stale; run `medassist kb embed`"
+    assert str(data["key"]) == phrases_key(phrases, model), f"{name} is stale; run `medassist kb embed`"
     assert data["emb"].shape == (len(phrases), 384)
 
 

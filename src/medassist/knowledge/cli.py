@@ -85,7 +85,8 @@ def synth(
 
 @app.command()
 def embed() -> None:
-    """Precompute the MiniLM embeddings the package ships: intake phrases and the normalisation index.
+    """Precompute the embeddings the package ships: intake phrases (MiniLM, and the fine-tuned intake encoder when
+    shipped) and the normalisation index.
 
     Run after changing the knowledge base or the lexicons; a test checks that the shipped files match."""
     from medassist.diagnosis.intake import ARTIFACT as INTAKE_ARTIFACT
@@ -103,3 +104,10 @@ def embed() -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         save_phrase_embeddings(target, phrases, emb)
         typer.echo(f"{len(phrases)} phrases -> {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    from medassist.models.embed import INTAKE_ENCODER, encoder_key
+
+    if (INTAKE_ENCODER / "intake_encoder.json").exists():  # the fine-tuned intake encoder ships its own phrase vectors
+        target = INTAKE_ENCODER / "finding_phrases.npz"
+        save_phrase_embeddings(target, intake_phrases, shared_embedder(str(INTAKE_ENCODER)).encode(intake_phrases),
+                               encoder_key(str(INTAKE_ENCODER)))
+        typer.echo(f"{len(intake_phrases)} phrases -> {target} ({target.stat().st_size / 1e6:.1f} MB)")

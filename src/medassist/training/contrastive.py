@@ -467,7 +467,7 @@ def choose_threshold(encoder: str | None, kb: Any, pairs_cfg: PairsConfig, dev_c
             tp = n_pred = n_gold = 0
             for r in texts:
                 gold = {(f["id"], f["present"]) for f in r["findings"]}
-                pred = {(o.finding, o.present) for o in intake.extract(r["text"]).observations}
+                pred = {(o.id, o.present) for o in intake.extract(r["text"]).observations}
                 tp += len(gold & pred)
                 n_pred += len(pred)
                 n_gold += len(gold)
