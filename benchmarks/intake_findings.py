@@ -18,7 +18,9 @@ Modes (each an override of the ``intake:`` settings of configs/diagnosis.yaml):
 * ``lexicon``:   lexicon and spelling correction only (``use_embeddings: false``);
 * ``minilm``:    lexicon + the bundled MiniLM similarity (``encoder: null``);
 * ``finetuned``: lexicon + the contrastively fine-tuned intake encoder, at its own threshold
-  (``encoder: intake-encoder``, the similarity of the encoder's ``intake.json``).
+  (``encoder: intake-encoder``, the similarity of the encoder's ``intake.json``);
+* ``minilm_dev_threshold``: MiniLM at the threshold the same generated dev set picks for it (an ablation:
+  how much of the fine-tuned encoder's difference is only its threshold).
 
 The result is ``benchmarks/results/intake_findings.json`` (``--name`` to change it).
 """
@@ -26,6 +28,7 @@ The result is ``benchmarks/results/intake_findings.json`` (``--name`` to change 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter, defaultdict
@@ -42,6 +45,9 @@ MODES: dict[str, dict[str, Any]] = {
     "lexicon": {"use_embeddings": False},
     "minilm": {"use_embeddings": True, "encoder": None},
     "finetuned": {"use_embeddings": True, "encoder": "intake-encoder"},
+    # an ablation: MiniLM at the threshold the same generated dev set picks for it (intake.json of the encoder),
+    # to tell the encoder's gain from the threshold's
+    "minilm_dev_threshold": {"use_embeddings": True, "encoder": None, "_threshold_of": "minilm_on_the_same_dev"},
 }
 
 
@@ -56,6 +62,13 @@ def make_engine(overrides: dict[str, Any]) -> Any:
     from medassist.knowledge.kb import KnowledgeBase
 
     cfg = load_diagnosis_config()
+    overrides = dict(overrides)
+    source = overrides.pop("_threshold_of", None)
+    if source:
+        from medassist.models.embed import INTAKE_ENCODER
+
+        chosen = json.loads((INTAKE_ENCODER / "intake.json").read_text(encoding="utf-8"))[source]["chosen"]
+        overrides.update(similarity=chosen["similarity"], similarity_overlap=chosen["similarity_overlap"])
     intake_cfg = {**cfg.intake, **overrides}
     if "encoder" in overrides and "encoder" not in IntakeSettings.__dataclass_fields__:
         if overrides["encoder"] is not None:
@@ -101,7 +114,7 @@ def _line(mode: str, s: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(DATA))
-    ap.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of: {', '.join(MODES)}")
+    ap.add_argument("--modes", default="lexicon,minilm,finetuned", help=f"comma-separated, of: {', '.join(MODES)}")
     ap.add_argument("--name", default="intake_findings", help="result name (benchmarks/results/NAME.json)")
     ap.add_argument("--show-errors", action="store_true")
     args = ap.parse_args()

@@ -215,7 +215,7 @@ def intake_findings_rows(name: str, label: str) -> list[str]:
     if not d:
         return []
     rows = []
-    for mode in ("lexicon", "minilm", "finetuned"):
+    for mode in ("lexicon", "minilm", "finetuned", "minilm_dev_threshold"):
         f = d["figures"].get(mode)
         if not f:
             continue

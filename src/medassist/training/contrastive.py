@@ -549,7 +549,7 @@ alpha={cfg.lora.alpha}, on {', '.join(cfg.lora.target_modules)}) over the bundle
 
 ## How it was measured
 
-- Retrieval of the held-out lay phrasings (in dev templates) among all finding phrases: top-1
+- Retrieval of the held-out lay phrasings (in dev templates) among the training phrases of all findings: top-1
   {b['top1']:.3f} -> {a['top1']:.3f}, top-5 {b['top5']:.3f} -> {a['top5']:.3f} (MiniLM before training -> this encoder; n={a['n']}).
 - Intake threshold chosen on {tuned['dev_texts']} **generated** dev texts (held-out phrasings in dev-only
   templates, perturbed, mixed with clauses that name nothing), whole intake, strict micro F1:
