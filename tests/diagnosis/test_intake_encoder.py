@@ -79,7 +79,7 @@ def test_intake_encodes_clauses_with_the_configured_encoder(monkeypatch, fixture
     assert it.phrase_embeddings().shape == (len(it.phrases), 4)
 
     asked.clear()
-    plain = intake_mod.Intake(fixture_kb, intake_mod.IntakeSettings())
+    plain = intake_mod.Intake(fixture_kb, intake_mod.IntakeSettings(encoder=None))
     plain._phrase_emb = np.ones((len(plain.phrases), 4), dtype=np.float32) / 2.0
     plain.extract("something odd is going on with my body today")
     assert set(asked) == {"minilm"}
@@ -95,3 +95,15 @@ def test_the_shipped_name_without_its_directory_is_a_clear_error(monkeypatch, tm
     assert err.value.code.name == "E204"
     assert embed.intake_encoder_dir("minilm") is None
     assert embed.encoder_intake_settings("minilm") == {}
+
+
+def test_the_configured_thresholds_are_those_chosen_for_the_configured_encoder():
+    from medassist.diagnosis.engine import load_diagnosis_config
+    from medassist.models.embed import encoder_intake_settings
+
+    intake = load_diagnosis_config().intake
+    if intake.get("encoder"):
+        chosen = encoder_intake_settings(intake["encoder"])
+        assert chosen, "the configured encoder ships no intake.json with its thresholds"
+        assert intake["similarity"] == chosen["similarity"]
+        assert intake["similarity_overlap"] == chosen["similarity_overlap"]

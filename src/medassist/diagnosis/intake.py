@@ -69,7 +69,10 @@ class IntakeResult:
 @dataclass
 class IntakeSettings:
     use_embeddings: bool = True
-    encoder: str | None = None  # sentence encoder: None = bundled MiniLM; "intake-encoder" (shipped) or a directory
+    # sentence encoder: None = the bundled MiniLM; "intake-encoder" = the shipped contrastively fine-tuned one
+    # (artifacts/intake-encoder, off by default: it misses a red-flag infant case MiniLM reads), or a directory.
+    # The thresholds belong to the encoder: the fine-tuned one's are in its intake.json (0.82 / 0.72).
+    encoder: str | None = None
     similarity: float = 0.74  # cosine at which an embedding match is accepted on its own
     similarity_overlap: float = 0.64  # ... and the lower cosine accepted when clause and phrase share a word
     parent_margin: float = 0.04  # prefer the generic parent when the specific finding wins by less than this
