@@ -198,7 +198,7 @@ class DiagnosisEngine:
             raise InputError(ErrorCode.E402, length=len(text), limit=self.config.max_chars)
         age = check_age(age)
         sex = normalise_sex(sex)
-        res = self.intake.extract(text) if text.strip() else None
+        res = self.intake.extract(text, age) if text.strip() else None
         case = Case()
         consultation = Consultation(text, case)
         if res is not None:

@@ -28,6 +28,7 @@ from medassist.diagnosis.demographics import Value, extract_age, extract_duratio
 from medassist.diagnosis.reasoner import Observation
 from medassist.doc import Entity, Note
 from medassist.knowledge.kb import KnowledgeBase
+from medassist.knowledge.measurements import MeasurementReader, load_table
 from medassist.matcher import WORD_TOKEN as _TOKEN
 from medassist.matcher import Case, Fuzzy, PhraseMatcher, raw_word, stem_tokenizer
 
@@ -106,6 +107,9 @@ class Intake:
                         self.abbreviations.setdefault(text, f.name.lower())
         self.fuzzy = Fuzzy(self.matcher.vocab, self.settings.fuzzy_score)
         self.assertion = make_assertion(extra_rules=["patient"])  # ConText with the patient-language rules
+        # a custom (smaller) knowledge base reads only the measurements of its findings; the shipped table is
+        # checked against the shipped knowledge base by `medassist kb check`
+        self.measurements = MeasurementReader(load_table(), set(kb.findings), strict=False)  # "fever of 38.5", "BP 165/95"
         self._phrase_emb: np.ndarray | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -145,7 +149,8 @@ class Intake:
         return out
 
     # ------------------------------------------------------------------ main entry
-    def extract(self, text: str) -> IntakeResult:
+    def extract(self, text: str, age: float | None = None) -> IntakeResult:
+        """``age``: the age the caller knows (else the one the text states), for age-specific cut-offs."""
         from medassist.nlp.sentences import split_sentences
 
         text = text[: self.settings.max_chars]
@@ -162,10 +167,18 @@ class Intake:
         for m in self.matcher.match(text, toks, corrected=corrected):
             ents.append(Entity(m.start, m.end, "finding", text[m.start:m.end], 1.0, "lexicon", attributes={"finding": m.value}))
             covered.append((m.start, m.end))
+        known_age = age if age is not None else (float(result.age.value) if result.age else None)  # type: ignore[arg-type]
+        for r in self.measurements.read(text, known_age):
+            ents.append(Entity(r.start, r.end, "finding", r.text, 1.0, "lexicon",
+                               attributes={"finding": r.finding, "measured": r.present, "value": r.value}))
+            covered.append((r.start, r.end))
         if self.settings.use_embeddings:
             ents.extend(self._embedding_matches(text, sentences, covered))
         note = Note(text=text, sentences=sentences, entities=ents)
         self.assertion(note)
+        for ent in note.entities:
+            if "measured" in ent.attributes:  # the value decides, not the words around it
+                ent.negated = not ent.attributes["measured"]
         about_child = bool(_SUBJECT_CHILD.search(text))
         seen: dict[str, Observation] = {}
         for ent in note.entities:
@@ -181,8 +194,9 @@ class Intake:
             obs = Observation(fid, not ent.negated, "text" if ent.source == "lexicon" else "embedding",
                               ent.start, ent.end, ent.text, ent.score)
             old = seen.get(fid)
-            # an explicit lexicon match beats an embedding one; otherwise the first statement wins
-            if old is None or (old.source == "embedding" and obs.source == "text"):
+            # a measured value beats words; an explicit lexicon match beats an embedding one; otherwise the
+            # first statement wins
+            if old is None or (old.source == "embedding" and obs.source == "text") or "measured" in ent.attributes:
                 seen[fid] = obs
         result.observations = sorted(seen.values(), key=lambda o: o.start or 0)
         return result

@@ -17,6 +17,14 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     icd_bad = invalid_icd10(kb)
+    if not argv:  # the shipped measurement table must name only the shipped knowledge base's findings
+        from medassist.knowledge.measurements import MeasurementReader, load_table
+
+        try:
+            MeasurementReader(load_table(), set(kb.findings))
+        except KnowledgeBaseError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     areas = Counter(c.area for c in kb.conditions.values())
     print(f"knowledge base {kb.version}: {len(kb.conditions)} conditions, {len(kb.findings)} findings, "
           f"{len(kb.red_flags)} red-flag rules")
