@@ -276,9 +276,12 @@ class DiagnosisEngine:
             return result
         order = np.argsort(-post[:-1])
         diff: list[Candidate] = []
+        covered_mass = max(1e-9, 1.0 - float(post[-1]))
         for i in order[: self.config.top_n]:
             p = float(post[i])
-            if p < self.config.min_probability and diff:
+            # the cut-off is on the share among covered conditions, so the list does not shrink when the
+            # not-covered mass (reported beside it) rises
+            if p / covered_mass < self.config.min_probability and diff:
                 break
             cid = self.reasoner.condition_ids[i]
             cond = kb.conditions[cid]
