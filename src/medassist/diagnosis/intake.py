@@ -17,6 +17,7 @@ history); "if the pain comes back" is ignored.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,19 +29,21 @@ from medassist.diagnosis.demographics import Value, extract_age, extract_duratio
 from medassist.diagnosis.reasoner import Observation
 from medassist.doc import Entity, Note
 from medassist.knowledge.kb import KnowledgeBase
+from medassist.knowledge.terms import terms
 from medassist.matcher import WORD_TOKEN as _TOKEN
-from medassist.matcher import Case, Fuzzy, PhraseMatcher, raw_word, stem_tokenizer
+from medassist.matcher import Case, Fuzzy, PhraseMatcher, Token, Tokenizer, raw_word, stem_tokenizer
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "finding_phrases.npz"
 
-# words that carry no meaning for matching (negations are NOT here: ConText reads them separately)
-FILLER = frozenset(
-    ["a", "an", "the", "my", "me", "i", "im", "ive", "id", "its", "it", "is", "am", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "got", "get", "gets", "getting", "feel", "feels", "feeling", "felt", "really", "very", "so", "quite", "bit", "little", "some", "of", "in", "on", "at", "to", "from", "for", "with", "this", "that", "these", "those", "there", "here", "just", "kind", "sort", "like", "also", "too", "keep", "keeps", "kept", "and", "or"]
-)
-_ENGLISH = frozenset(["i", "my", "the", "and", "is", "have", "a", "to", "it", "in", "of", "with", "for", "been", "no", "not", "me", "am", "pain", "had", "since"])
+@functools.lru_cache(maxsize=1)
+def _tokenizer() -> Tokenizer:
+    # filler words carry no meaning for matching (negations are NOT among them: ConText reads them separately)
+    return stem_tokenizer(terms("intake_filler").words())
 
 
-_tokenize = stem_tokenizer(FILLER)
+def _tokenize(text: str) -> list[Token]:
+    """Stemmed tokens of patients' words, filler words (vocabulary ``intake_filler``) dropped."""
+    return _tokenizer()(text)
 
 
 def norm_tokens(text: str) -> list[tuple[int, int, str]]:
@@ -85,7 +88,9 @@ class Intake:
         self.matcher: PhraseMatcher[str] = PhraseMatcher(_tokenize)  # the first finding to claim a phrase keeps it
         self.phrases: list[Phrase] = []
         # specific findings first, so a phrase shared with a generic parent goes to the specific one
-        self.abbreviations: dict[str, str] = dict(ABBREVIATIONS)
+        # shorthand of clinical registers; the knowledge base adds its own capitalised abbreviations (CP, SOB ...)
+        self.abbreviations: dict[str, str] = kb.terms("clinical_abbreviations").mapping()
+        self.english = kb.terms("english_common").words()  # a text with almost none of these is not English
         for fid in sorted(kb.findings, key=lambda f: (-f.count("_"), f)):
             f = kb.findings[fid]
             for kind, items in (("name", [f.name]), ("lay", f.lay), ("clinical", f.clinical)):
@@ -153,7 +158,7 @@ class Intake:
         result.age, result.sex = extract_age(text), extract_sex(text)
         result.duration, result.onset = extract_duration(text), extract_onset(text)
         words = [m.group().lower() for m in _TOKEN.finditer(text)]
-        if len(words) >= 6 and sum(w in _ENGLISH for w in words) / len(words) < 0.05:
+        if len(words) >= 6 and sum(w in self.english for w in words) / len(words) < 0.05:
             result.warnings.append("This does not look like English; MedAssist reads English only.")
         sentences = split_sentences(text) or [(0, len(text))]
         toks, corrected = self.fuzzy.correct_tokens(_tokenize(text))
@@ -340,13 +345,5 @@ def _cue_prefix_length(s: str) -> int:
             return len(s) - len(rest)
         rest = rest[m.end():]
 
-
-# shorthand of clinical registers (the knowledge base adds its own capitalised abbreviations: CP, SOB ...)
-ABBREVIATIONS = {
-    "L": "left", "R": "right", "b/l": "bilateral", "bilat": "bilateral", "abd": "abdominal", "hx": "history",
-    "c/o": "complaining of", "w/": "with", "w/o": "without", "pt": "patient", "sx": "symptoms", "yo": "year old",
-    "y/o": "year old", "h/o": "history of", "x": "for", "wks": "weeks", "hrs": "hours", "resp": "breathing",
-    "temp": "temperature", "sob": "short of breath", "n/v": "nausea and vomiting", "abdo": "abdominal",
-}
 
 _CUES = re.compile(r"^\s*(?:(?:i|we|he|she|they)\s+)?(?:(?:do|does|did|have|has)\s*n[o']?t|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|no|not|never|without|denies|also|and|but|plus|then|i'?ve|i'?m|i\s+am|i\s+have|got|had|has|have)\b\s*", re.I)
