@@ -185,6 +185,17 @@ class DiagnosisEngine:
             self._intake = Intake(self.kb, IntakeSettings(**self.config.intake))
         return self._intake
 
+    @property
+    def intake_pipeline(self):  # noqa: ANN201
+        """The intake pipeline (configs/pipeline-intake.yaml) on this engine's intake."""
+        return self.intake.pipeline
+
+    def read(self, text: str):  # noqa: ANN201
+        """What the patient's text says (an IntakeResult), read by the intake pipeline."""
+        from medassist.diagnosis.intake import intake_result
+
+        return intake_result(self.intake_pipeline(text[: self.intake.settings.max_chars]))
+
     def _align_neural(self) -> None:
         labels = list(self.neural.labels)
         pos = {lab: i for i, lab in enumerate(labels)}
@@ -198,7 +209,7 @@ class DiagnosisEngine:
             raise InputError(ErrorCode.E402, length=len(text), limit=self.config.max_chars)
         age = check_age(age)
         sex = normalise_sex(sex)
-        res = self.intake.extract(text) if text.strip() else None
+        res = self.read(text) if text.strip() else None
         case = Case()
         consultation = Consultation(text, case)
         if res is not None:
