@@ -47,6 +47,10 @@ class ErrorCode(str, Enum):
     E301 = "{path}: knowledge-base file is invalid: {detail}"
     E302 = "Knowledge base: {detail}"
     E303 = "Unknown finding {finding!r}. Use an id from the knowledge base (medassist kb findings)."
+    # 304-306: the curated vocabularies of medassist/knowledge/data/terms (medassist.knowledge.terms)
+    E304 = "Vocabulary {kind!r} is missing: {path} does not exist. Every curated word list, term table and rule file ships in medassist/knowledge/data/terms/: restore the file (reinstall medassist, or check it out again), then run: medassist kb check"
+    E305 = "{path}: vocabulary {kind!r} is invalid: {detail}. Fix the file (its header comment gives the format) and check every vocabulary with: medassist kb check"
+    E306 = "Unknown vocabulary {kind!r}. Use one of: {kinds}."
 
     # 4xx: input text and requests
     E401 = "The text is empty. Describe the symptoms in a sentence or two."
