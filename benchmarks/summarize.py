@@ -153,6 +153,30 @@ def avey_rows(name: str, label: str) -> list[str]:
     return rows
 
 
+def not_covered_rows() -> list[str]:
+    """Does the engine say when a case is outside the knowledge base (benchmarks/not_covered.py)?"""
+    d = _load("not_covered")
+    if not d:
+        return []
+    f = d["figures"]
+    shipped = str(f["shipped_other_factor"])
+    rows = []
+    for factor in sorted({"1.0", shipped}, key=float):
+        lo, av = f["leave_conditions_out"].get(factor), (f.get("avey_dev_reasoner") or {}).get(factor)
+        if not lo or not av:
+            continue
+        tag = "shipped" if factor == shipped else "before"
+        rows.append(
+            f"| Not-covered mass, other_factor {factor} ({tag}) | Avey dev, reasoner: mean mass **"
+            f"{av['gold_in_top3']['mean_mass']:.3f}** when the gold is in the top 3, **"
+            f"{av['gold_missed_or_outside_kb']['mean_mass']:.3f}** when it is missed or outside the KB "
+            f"({av['gold_missed_or_outside_kb']['n']} cases; says 'may not be covered' for "
+            f"{av['gold_missed_or_outside_kb']['says_not_covered']:.2f} of them, {av['gold_in_top3']['says_not_covered']:.2f} "
+            f"of the top-3 hits); conditions left out of the KB (synthetic): {lo['mean_mass_removed_conditions']:.3f} vs "
+            f"{lo['mean_mass_kept_conditions']:.3f} kept, AUROC {lo['auroc']:.3f} | | | {_meta(d)} |")
+    return rows
+
+
 def deid_real_rows(name: str, label: str) -> list[str]:
     """De-identification on the PhysioNet nursing notes (real notes, surrogate PHI)."""
     d = _load(name)
@@ -234,6 +258,7 @@ SECTIONS = [
     ("Real data written by others (the headline)", lambda: avey_rows("diagnosis_first_run_avey_dev", "Diagnosis, first run")
      + avey_rows("diagnosis_kb622_first_run", "Diagnosis, 622-condition KB, first run")
      + avey_rows("diagnosis_kb622_after", "Diagnosis, 622-condition KB, after intake fixes and retrained narrative model")
+     + not_covered_rows()
      + deid_real_rows("deid_eval_real_first_run", "De-id rules, first run")
      + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")),
     ("Intake on patients' own words (issue 11; hand-written set, never tuned on)",
@@ -250,7 +275,7 @@ SECTIONS = [
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
-         "diagnosis_kb622_after", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
+         "diagnosis_kb622_after", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
          "intake_findings_first_run", "intake_findings"}
 
 

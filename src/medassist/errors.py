@@ -40,13 +40,17 @@ class ErrorCode(str, Enum):
     E207 = "The training data has no labels other than 'O' / no classes. Check the label column or tags."
     E208 = "Model directory {path} already exists and is not empty. Pass --overwrite (or output_dir=...) to replace it."
     E209 = "Task {task!r} of model {path} cannot {action}. {hint}"
-    E210 = "Optional dependency {package!r} is missing. Install it with: pip install 'medassist[{extra}]'"
+    E210 = "Optional dependency {package} is missing. Install it with: pip install 'medassist[{extra}]' (in a checkout: pip install -e '.[{extra}]')"
     E211 = "Labels in {path} not seen in training: {labels}. Evaluate on data with the model's label set ({known})."
 
     # 3xx: knowledge base
     E301 = "{path}: knowledge-base file is invalid: {detail}"
     E302 = "Knowledge base: {detail}"
     E303 = "Unknown finding {finding!r}. Use an id from the knowledge base (medassist kb findings)."
+    # 304-306: the curated vocabularies of medassist/knowledge/data/terms (medassist.knowledge.terms)
+    E304 = "Vocabulary {kind!r} is missing: {path} does not exist. Every curated word list, term table and rule file ships in medassist/knowledge/data/terms/: restore the file (reinstall medassist, or check it out again), then run: medassist kb check"
+    E305 = "{path}: vocabulary {kind!r} is invalid: {detail}. Fix the file (its header comment gives the format) and check every vocabulary with: medassist kb check"
+    E306 = "Unknown vocabulary {kind!r}. Use one of: {kinds}."
 
     # 4xx: input text and requests
     E401 = "The text is empty. Describe the symptoms in a sentence or two."
@@ -133,3 +137,27 @@ class DrugInputError(InputError):
 
 def missing_extra(package: str, extra: str) -> ConfigError:
     return ConfigError(ErrorCode.E210, package=package, extra=extra)
+
+
+# The import names of what each optional extra of pyproject.toml installs (the core needs none of them).
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "serve": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "argon2", "jwt", "cryptography", "prometheus_client",
+              "python_multipart", "httpx", "swagger_ui_bundle", "redis"),
+    "train": ("seqeval", "sklearn", "matplotlib"),
+}
+
+
+def require_extra(extra: str) -> None:
+    """Raise E210 naming the missing packages and the extra to install, before a command needs them."""
+    import importlib.util
+
+    missing = []
+    for name in EXTRAS[extra]:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        raise missing_extra(", ".join(repr(m) for m in missing), extra)

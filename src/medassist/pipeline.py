@@ -95,8 +95,8 @@ class Pipeline:
 def load_pipeline_config(config: PipelineConfig | dict[str, Any] | str | Path | None) -> PipelineConfig:
     if isinstance(config, PipelineConfig):
         return config
-    if config is None:
-        config = DEFAULT_CONFIG
+    if config is None or (config == "default" and not Path(config).exists()):
+        config = DEFAULT_CONFIG  # "default": the shipped configs/pipeline.yaml, by name like the variants
     if isinstance(config, str | Path):
         path = Path(config)
         shipped = DEFAULT_CONFIG.parent / f"pipeline-{config}.yaml"
@@ -105,7 +105,7 @@ def load_pipeline_config(config: PipelineConfig | dict[str, Any] | str | Path | 
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            names = sorted(p.stem.removeprefix("pipeline-") for p in DEFAULT_CONFIG.parent.glob("pipeline-*.yaml"))
+            names = ["default", *sorted(p.stem.removeprefix("pipeline-") for p in DEFAULT_CONFIG.parent.glob("pipeline-*.yaml"))]
             raise ConfigError(ErrorCode.E206, path=path, detail=f"{exc}; shipped variants by name: {', '.join(names)}") from exc
         config = data
     try:

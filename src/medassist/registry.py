@@ -20,6 +20,9 @@ COMPONENTS: dict[str, str] = {
     "assertion": "medassist.nlp.assertion:make_assertion",
     "normalize": "medassist.nlp.normalize:make_normalizer",
     "medications": "medassist.nlp.medications:make_medications",
+    # the intake of a patient's own words (configs/pipeline-intake.yaml)
+    "intake_findings": "medassist.diagnosis.intake:make_intake_findings",
+    "intake_observations": "medassist.diagnosis.intake:make_intake_observations",
 }
 
 # Base encoders by short name: factory() -> path of a local Hugging Face model directory.

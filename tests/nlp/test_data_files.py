@@ -1,26 +1,19 @@
-from medassist.nlp._text import DATA_DIR, iter_data_lines
+from medassist.knowledge.terms import terms
 
 
 def test_problem_codes_are_valid_icd10cm() -> None:
     import simple_icd_10_cm as cm
 
-    bad = [(f[0], f[2]) for _, f in iter_data_lines(DATA_DIR / "problems.tsv") if not cm.is_valid_item(f[2])]
+    bad = [(term, code) for term, _, code in terms("problems") if not cm.is_valid_item(code)]
     assert bad == []
 
 
-def test_tsv_files_have_the_fields_they_need() -> None:
-    for name, n in [
-        ("problems.tsv", 3),
-        ("drugs.tsv", 3),
-        ("findings.tsv", 2),
-        ("tests.tsv", 2),
-        ("procedures.tsv", 2),
-        ("anatomy.tsv", 2),
-        ("allergens.tsv", 2),
-    ]:
-        rows = list(iter_data_lines(DATA_DIR / name))
-        assert rows, name
-        assert all(len(f) >= n and f[0] for _, f in rows), name
+def test_term_tables_have_the_fields_the_lexicon_reads() -> None:
+    for kind, n in [("problems", 3), ("drugs", 2), ("findings", 2), ("tests", 2), ("procedures", 2),
+                    ("anatomy", 2), ("allergens", 2)]:
+        table = terms(kind)
+        assert len(table) > 10, kind
+        assert all(len(row) >= n and all(row[:n]) for row in table), kind
 
 
 def test_name_lexicons() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from medassist.models.consistency import document_groups, propagate
+from medassist.models.decoding import document_groups, propagate
 from medassist.training.corpus import read_spans
 from medassist.training.recipes import decode_docs, fit_decoding, gold_tags
 from tests.conftest import write_conll

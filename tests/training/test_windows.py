@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medassist.models.windows import (
-    allowed_transitions,
-    encode_docs,
-    gather_word_scores,
-    make_windows,
-    tags_to_word_spans,
-    viterbi,
-    window_labels,
-)
+from medassist.models.decoding import allowed_transitions, tags_to_word_spans, viterbi
+from medassist.models.windows import encode_docs, gather_word_scores, make_windows, window_labels
 from medassist.text import word_offsets
 
 LONG = " ".join(

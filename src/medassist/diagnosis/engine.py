@@ -185,6 +185,18 @@ class DiagnosisEngine:
             self._intake = Intake(self.kb, IntakeSettings(**self.config.intake))
         return self._intake
 
+    @property
+    def intake_pipeline(self):  # noqa: ANN201
+        """The intake pipeline (configs/pipeline-intake.yaml) on this engine's intake."""
+        return self.intake.pipeline
+
+    def read(self, text: str, age: float | None = None):  # noqa: ANN201
+        """What the patient's text says (an IntakeResult), read by the intake pipeline; ``age``: one the
+        caller knows, for age-specific cut-offs of measured values."""
+        from medassist.diagnosis.intake import intake_note, intake_result
+
+        return intake_result(self.intake_pipeline(intake_note(text[: self.intake.settings.max_chars], age)))
+
     def _align_neural(self) -> None:
         labels = list(self.neural.labels)
         pos = {lab: i for i, lab in enumerate(labels)}
@@ -198,7 +210,7 @@ class DiagnosisEngine:
             raise InputError(ErrorCode.E402, length=len(text), limit=self.config.max_chars)
         age = check_age(age)
         sex = normalise_sex(sex)
-        res = self.intake.extract(text) if text.strip() else None
+        res = self.read(text, age) if text.strip() else None
         case = Case()
         consultation = Consultation(text, case)
         if res is not None:
@@ -276,9 +288,12 @@ class DiagnosisEngine:
             return result
         order = np.argsort(-post[:-1])
         diff: list[Candidate] = []
+        covered_mass = max(1e-9, 1.0 - float(post[-1]))
         for i in order[: self.config.top_n]:
             p = float(post[i])
-            if p < self.config.min_probability and diff:
+            # the cut-off is on the share among covered conditions, so the list does not shrink when the
+            # not-covered mass (reported beside it) rises
+            if p / covered_mass < self.config.min_probability and diff:
                 break
             cid = self.reasoner.condition_ids[i]
             cond = kb.conditions[cid]

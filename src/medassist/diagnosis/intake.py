@@ -17,30 +17,38 @@ history); "if the pain comes back" is ignored.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from medassist.diagnosis.demographics import Value, extract_age, extract_duration, extract_onset, extract_sex
 from medassist.diagnosis.reasoner import Observation
 from medassist.doc import Entity, Note
+from medassist.errors import ConfigError, ErrorCode, InputError
 from medassist.knowledge.kb import KnowledgeBase
+from medassist.knowledge.measurements import MeasurementReader, load_table
+from medassist.knowledge.terms import terms
 from medassist.matcher import WORD_TOKEN as _TOKEN
-from medassist.matcher import Case, Fuzzy, PhraseMatcher, raw_word, stem_tokenizer
+from medassist.matcher import Case, Fuzzy, PhraseMatcher, Token, Tokenizer, raw_word, stem_tokenizer
+
+if TYPE_CHECKING:
+    from medassist.pipeline import Pipeline
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "finding_phrases.npz"
 
-# words that carry no meaning for matching (negations are NOT here: ConText reads them separately)
-FILLER = frozenset(
-    ["a", "an", "the", "my", "me", "i", "im", "ive", "id", "its", "it", "is", "am", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "got", "get", "gets", "getting", "feel", "feels", "feeling", "felt", "really", "very", "so", "quite", "bit", "little", "some", "of", "in", "on", "at", "to", "from", "for", "with", "this", "that", "these", "those", "there", "here", "just", "kind", "sort", "like", "also", "too", "keep", "keeps", "kept", "and", "or"]
-)
-_ENGLISH = frozenset(["i", "my", "the", "and", "is", "have", "a", "to", "it", "in", "of", "with", "for", "been", "no", "not", "me", "am", "pain", "had", "since"])
+@functools.lru_cache(maxsize=1)
+def _tokenizer() -> Tokenizer:
+    # filler words carry no meaning for matching (negations are NOT among them: ConText reads them separately)
+    return stem_tokenizer(terms("intake_filler").words())
 
 
-_tokenize = stem_tokenizer(FILLER)
+def _tokenize(text: str) -> list[Token]:
+    """Stemmed tokens of patients' words, filler words (vocabulary ``intake_filler``) dropped."""
+    return _tokenizer()(text)
 
 
 def norm_tokens(text: str) -> list[tuple[int, int, str]]:
@@ -89,7 +97,9 @@ class Intake:
         self.matcher: PhraseMatcher[str] = PhraseMatcher(_tokenize)  # the first finding to claim a phrase keeps it
         self.phrases: list[Phrase] = []
         # specific findings first, so a phrase shared with a generic parent goes to the specific one
-        self.abbreviations: dict[str, str] = dict(ABBREVIATIONS)
+        # shorthand of clinical registers; the knowledge base adds its own capitalised abbreviations (CP, SOB ...)
+        self.abbreviations: dict[str, str] = kb.terms("clinical_abbreviations").mapping()
+        self.english = kb.terms("english_common").words()  # a text with almost none of these is not English
         for fid in sorted(kb.findings, key=lambda f: (-f.count("_"), f)):
             f = kb.findings[fid]
             for kind, items in (("name", [f.name]), ("lay", f.lay), ("clinical", f.clinical)):
@@ -110,7 +120,11 @@ class Intake:
                         self.abbreviations.setdefault(text, f.name.lower())
         self.fuzzy = Fuzzy(self.matcher.vocab, self.settings.fuzzy_score)
         self.assertion = make_assertion(extra_rules=["patient"])  # ConText with the patient-language rules
+        # a custom (smaller) knowledge base reads only the measurements of its findings; the shipped table is
+        # checked against the shipped knowledge base by `medassist kb check`
+        self.measurements = MeasurementReader(load_table(), set(kb.findings), strict=False)  # "fever of 38.5", "BP 165/95"
         self._phrase_emb: np.ndarray | None = None
+        self._pipeline: Pipeline | None = None
 
     # ------------------------------------------------------------------ helpers
     def phrase_embeddings(self) -> np.ndarray:
@@ -159,44 +173,74 @@ class Intake:
         return out
 
     # ------------------------------------------------------------------ main entry
-    def extract(self, text: str) -> IntakeResult:
-        from medassist.nlp.sentences import split_sentences
+    @property
+    def pipeline(self) -> Pipeline:
+        """The intake pipeline (configs/pipeline-intake.yaml) on this intake: text -> Note with the findings."""
+        if self._pipeline is None:
+            self._pipeline = intake_pipeline(self)
+        return self._pipeline
 
-        text = text[: self.settings.max_chars]
-        result = IntakeResult([])
-        result.age, result.sex = extract_age(text), extract_sex(text)
-        result.duration, result.onset = extract_duration(text), extract_onset(text)
-        words = [m.group().lower() for m in _TOKEN.finditer(text)]
-        if len(words) >= 6 and sum(w in _ENGLISH for w in words) / len(words) < 0.05:
-            result.warnings.append("This does not look like English; MedAssist reads English only.")
-        sentences = split_sentences(text) or [(0, len(text))]
+    def extract(self, text: str, age: float | None = None) -> IntakeResult:
+        """The findings, age, sex, duration and onset of the first ``max_chars`` characters of ``text``.
+        ``age``: the age the caller knows (else the one the text states), for age-specific cut-offs."""
+        return intake_result(self.pipeline(intake_note(text[: self.settings.max_chars], age)))
+
+    def find(self, text: str, sentences: list[tuple[int, int]], age: float | None = None) -> list[Entity]:
+        """The findings named in the text, as ``finding`` entities (``attributes["finding"]``: the id), before
+        assertion: lexicon matches (after spelling correction), measured values (``age`` or the age the text
+        states selects age-specific cut-offs), then embedding matches."""
         toks, corrected = self.fuzzy.correct_tokens(_tokenize(text))
         ents: list[Entity] = []
         covered: list[tuple[int, int]] = []
         for m in self.matcher.match(text, toks, corrected=corrected):
             ents.append(Entity(m.start, m.end, "finding", text[m.start:m.end], 1.0, "lexicon", attributes={"finding": m.value}))
             covered.append((m.start, m.end))
+        stated = extract_age(text) if age is None else None
+        known_age = age if age is not None else (float(stated.value) if stated else None)  # type: ignore[arg-type]
+        for r in self.measurements.read(text, known_age):
+            ents.append(Entity(r.start, r.end, "finding", r.text, 1.0, "lexicon",
+                               attributes={"finding": r.finding, "measured": r.present, "value": r.value}))
+            covered.append((r.start, r.end))
         if self.settings.use_embeddings:
             ents.extend(self._embedding_matches(text, sentences, covered))
-        note = Note(text=text, sentences=sentences, entities=ents)
-        self.assertion(note)
+        return ents
+
+    def observe(self, note: Note) -> IntakeResult:
+        """Read a note whose findings carry their assertion: what the patient has or has not (the first
+        statement of each finding, an explicit lexicon match before an embedding one), what is about
+        someone else, hypothetical or past, and the age, sex, duration and onset stated."""
+        text = note.text
+        result = IntakeResult([])
+        result.age, result.sex = extract_age(text), extract_sex(text)
+        result.duration, result.onset = extract_duration(text), extract_onset(text)
+        words = [m.group().lower() for m in _TOKEN.finditer(text)]
+        if len(words) >= 6 and sum(w in self.english for w in words) / len(words) < 0.05:
+            result.warnings.append("This does not look like English; MedAssist reads English only.")
+        for ent in note.entities:
+            if "measured" in ent.attributes:  # a measured value decides, not the words around it
+                ent.negated = not ent.attributes["measured"]
         about_child = bool(_SUBJECT_CHILD.search(text))
         seen: dict[str, Observation] = {}
         for ent in note.entities:
+            if "finding" not in ent.attributes:
+                continue  # not an intake finding
             fid = ent.attributes["finding"]
             kind = self.kb.findings[fid].kind
             about_family = "family" in fid
             if ent.family and about_child and _only_child_cues(ent.assertion_cues):
                 ent.family = False  # "my daughter has a fever": the daughter is the patient, not a relative
             if ent.hypothetical or (ent.family and not about_family) or (ent.historical and kind == "symptom" and not ent.negated):
+                reason = "hypothetical" if ent.hypothetical else "about someone else" if ent.family else "in the past"
+                ent.attributes["ignored"] = reason
                 result.ignored.append({"finding": fid, "text": ent.text, "start": ent.start, "end": ent.end,
-                                       "reason": "hypothetical" if ent.hypothetical else "about someone else" if ent.family else "in the past"})
+                                       "reason": reason})
                 continue
             obs = Observation(fid, not ent.negated, "text" if ent.source == "lexicon" else "embedding",
                               ent.start, ent.end, ent.text, ent.score)
             old = seen.get(fid)
-            # an explicit lexicon match beats an embedding one; otherwise the first statement wins
-            if old is None or (old.source == "embedding" and obs.source == "text"):
+            # a measured value beats words; an explicit lexicon match beats an embedding one; otherwise the
+            # first statement wins
+            if old is None or (old.source == "embedding" and obs.source == "text") or "measured" in ent.attributes:
                 seen[fid] = obs
         result.observations = sorted(seen.values(), key=lambda o: o.start or 0)
         return result
@@ -355,12 +399,125 @@ def _cue_prefix_length(s: str) -> int:
         rest = rest[m.end():]
 
 
-# shorthand of clinical registers (the knowledge base adds its own capitalised abbreviations: CP, SOB ...)
-ABBREVIATIONS = {
-    "L": "left", "R": "right", "b/l": "bilateral", "bilat": "bilateral", "abd": "abdominal", "hx": "history",
-    "c/o": "complaining of", "w/": "with", "w/o": "without", "pt": "patient", "sx": "symptoms", "yo": "year old",
-    "y/o": "year old", "h/o": "history of", "x": "for", "wks": "weeks", "hrs": "hours", "resp": "breathing",
-    "temp": "temperature", "sob": "short of breath", "n/v": "nausea and vomiting", "abdo": "abdominal",
-}
-
 _CUES = re.compile(r"^\s*(?:(?:i|we|he|she|they)\s+)?(?:(?:do|does|did|have|has)\s*n[o']?t|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|no|not|never|without|denies|also|and|but|plus|then|i'?ve|i'?m|i\s+am|i\s+have|got|had|has|have)\b\s*", re.I)
+
+
+# ---------------------------------------------------------------------------------------------- pipeline
+# configs/pipeline-intake.yaml (medassist.load("intake")): sentences -> intake_findings -> assertion (with the
+# patient-language rules) -> intake_observations.  The diagnosis engine reads patients' words through it.
+INTAKE_COMPONENTS = ("intake_findings", "intake_observations")
+
+
+class IntakeFindings:
+    """Component ``intake_findings``: the findings named in a patient's text, as ``finding`` entities."""
+
+    reads: tuple[str, ...] = ("text", "sentences", "meta")  # meta["age"]: an age the caller knows
+    writes: tuple[str, ...] = ("entities",)
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+
+    def __call__(self, note: Note) -> Note:
+        limit = self.intake.settings.max_chars
+        if len(note.text) > limit:
+            raise InputError(ErrorCode.E402, length=len(note.text), limit=limit)
+        note.entities.extend(self.intake.find(note.text, note.sentences or [(0, len(note.text))], note.meta.get("age")))
+        return note
+
+
+class IntakeObservations:
+    """Component ``intake_observations``: after assertion, what the patient has (present) or has not (absent).
+
+    Writes ``note.meta["intake"]`` (observations, age, sex, duration, onset, warnings and the findings set
+    aside, as plain data: :func:`intake_result` reads it back) and marks each finding set aside with
+    ``attributes["ignored"]`` (hypothetical, about someone else, in the past)."""
+
+    reads: tuple[str, ...] = ("entities",)
+    writes: tuple[str, ...] = ("entities", "meta")
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+
+    def __call__(self, note: Note) -> Note:
+        res = self.intake.observe(note)
+        note.meta["intake"] = {
+            "observations": [dict(o.__dict__) for o in res.observations],
+            "age": _value_data(res.age), "sex": _value_data(res.sex),
+            "duration": _value_data(res.duration), "onset": _value_data(res.onset),
+            "warnings": list(res.warnings), "ignored": [dict(i) for i in res.ignored],
+        }
+        return note
+
+
+def _value_data(v: Value | None) -> dict[str, Any] | None:
+    return None if v is None else {"value": v.value, "start": v.start, "end": v.end, "text": v.text}
+
+
+def intake_result(note: Note) -> IntakeResult:
+    """The :class:`IntakeResult` of a note read by the intake pipeline."""
+    data = note.meta.get("intake")
+    if not isinstance(data, dict):
+        raise ConfigError(ErrorCode.E203, key="pipeline",
+                          detail="the note was not read by the intake pipeline (its last component must be "
+                                 "intake_observations, as in configs/pipeline-intake.yaml)")
+
+    def value(key: str) -> Value | None:
+        v = data[key]
+        return None if v is None else Value(**v)
+
+    return IntakeResult([Observation(**o) for o in data["observations"]], value("age"), value("sex"),
+                        value("duration"), value("onset"), list(data["warnings"]), [dict(i) for i in data["ignored"]])
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_intake(kb_path: str | None, settings: tuple[tuple[str, Any], ...]) -> Intake:
+    from medassist.diagnosis.engine import load_diagnosis_config
+
+    merged = {**load_diagnosis_config().intake, **dict(settings)}
+    known = set(IntakeSettings.__dataclass_fields__)
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ConfigError(ErrorCode.E202, key=f"intake.{unknown[0]}", where=" in the intake pipeline settings",
+                          suggestion=", ".join(sorted(known)))
+    return Intake(KnowledgeBase.load(kb_path), IntakeSettings(**merged))
+
+
+def _component_intake(intake: Intake | None, kb_path: str | None, settings: dict[str, Any], name: str) -> Intake:
+    if intake is None:
+        return _shared_intake(kb_path, tuple(sorted(settings.items())))
+    if kb_path is not None or settings:
+        raise ConfigError(ErrorCode.E203, key=name, detail="give an Intake object or settings, not both "
+                                                           "(the object brings its own knowledge base and settings)")
+    return intake
+
+
+def make_intake_findings(intake: Intake | None = None, kb_path: str | None = None, **settings: Any) -> IntakeFindings:
+    """Factory for ``intake_findings``: the settings are those of :class:`IntakeSettings` (default: the intake
+    section of configs/diagnosis.yaml), on the knowledge base at ``kb_path`` (default: the shipped one); the
+    same settings in ``intake_observations`` share one :class:`Intake`."""
+    return IntakeFindings(_component_intake(intake, kb_path, settings, "intake_findings"))
+
+
+def make_intake_observations(intake: Intake | None = None, kb_path: str | None = None,
+                             **settings: Any) -> IntakeObservations:
+    """Factory for ``intake_observations`` (settings as for ``intake_findings``)."""
+    return IntakeObservations(_component_intake(intake, kb_path, settings, "intake_observations"))
+
+
+def intake_note(text: str, age: float | None = None) -> Note:
+    """The note the intake pipeline reads: the text, and the age the caller knows (``meta["age"]``)."""
+    return Note(text=text, meta={"age": age} if age is not None else {})
+
+
+def intake_pipeline(intake: Intake | None = None, config: str | Path | None = None) -> Pipeline:
+    """The intake pipeline of ``config`` (default: the shipped configs/pipeline-intake.yaml), its intake
+    components on ``intake`` when one is given."""
+    from medassist.pipeline import Pipeline, load_pipeline_config
+
+    cfg = load_pipeline_config(config if config is not None else "intake")
+    if intake is not None:
+        cfg = cfg.model_copy(deep=True)
+        for cc in cfg.components:
+            if cc.name in INTAKE_COMPONENTS:
+                cc.settings = {**cc.settings, "intake": intake}
+    return Pipeline.from_config(cfg)

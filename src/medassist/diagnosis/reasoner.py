@@ -10,9 +10,14 @@ update is harder to explain.  Naive Bayes over-counts correlated findings (chest
 chest pain), so the summed log-likelihood is tempered by ``evidence_weight`` < 1, fitted for
 calibration on synthetic patients.
 
-The posterior covers every condition plus ``other``: a pseudo-condition whose findings all follow
-their base rates, with a prior share ``other_prior`` of presentations.  Its posterior is the
-probability that what the patient describes is not in the knowledge base.
+The posterior covers every condition plus ``other``: a pseudo-condition standing for the conditions
+the knowledge base does not describe, with a prior share ``other_prior`` of presentations.  Its
+posterior is the probability that what the patient describes is not in the knowledge base.  A
+finding's base rate is its rate in anyone consulting; someone with an uncatalogued condition has *its*
+findings at a higher rate than that, so "other" gives each finding ``other_factor`` x its base rate
+(at most 0.5).  With the bare base rate (factor 1) any condition listing one or two of the findings
+beat "other" and the not-covered mass stayed near 0.01 even for conditions removed from the
+knowledge base; the factor is fitted by leaving conditions out (``benchmarks/not_covered.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from medassist.knowledge.schema import DURATIONS, ONSETS
 
 OTHER = "other"
 _EPS = 1e-6
+OTHER_MAX = 0.5  # no finding is more likely than even odds for a condition no one described
 
 
 @dataclass
@@ -79,7 +85,8 @@ class ReasonerSettings:
     duration_match: float = 0.80  # probability mass on a condition's typical durations
     onset_match: float = 0.80  # probability mass on a condition's typical onset
     prior_weight: float = 0.5  # tempering of the log prior (1 = priors as curated)
-    leak_factor: float = 0.4  # P(unlisted finding | condition) = leak_factor * base rate ("other" keeps the base rate)
+    leak_factor: float = 0.4  # P(unlisted finding | condition) = leak_factor * base rate
+    other_factor: float = 2.0  # P(finding | not in the knowledge base) = other_factor * base rate, at most 0.5
 
 
 class Reasoner:
@@ -94,8 +101,9 @@ class Reasoner:
         self.f_index = {f: j for j, f in enumerate(self.finding_ids)}
         n_c, n_f = len(self.condition_ids), len(self.finding_ids)
         base = np.array([kb.findings[f].base_rate for f in self.finding_ids])
-        p = np.tile(base, (n_c + 1, 1))  # last row: "other" follows base rates
+        p = np.tile(base, (n_c + 1, 1))
         p[:-1] *= self.settings.leak_factor
+        p[-1] = np.minimum(base * self.settings.other_factor, OTHER_MAX)  # last row: "other"
         self.listed = np.zeros((n_c + 1, n_f), dtype=bool)
         for i, cid in enumerate(self.condition_ids):
             for link in kb.conditions[cid].links:

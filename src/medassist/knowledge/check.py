@@ -1,10 +1,12 @@
-"""Validate the knowledge base: ``python -m medassist.knowledge.check [FOLDER]``."""
+"""Validate the knowledge base and the curated vocabularies: ``python -m medassist.knowledge.check [FOLDER]``
+(also ``medassist kb check``).  Exit code 1 when anything is wrong, each problem on its own line."""
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
 
+import medassist.knowledge.terms as terms_mod
 from medassist.errors import KnowledgeBaseError
 from medassist.knowledge.kb import KnowledgeBase
 
@@ -17,14 +19,29 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     icd_bad = invalid_icd10(kb)
+    if not argv:  # the shipped measurement table must name only the shipped knowledge base's findings
+        from medassist.knowledge.measurements import MeasurementReader, load_table
+
+        try:
+            MeasurementReader(load_table(), set(kb.findings))
+        except KnowledgeBaseError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     areas = Counter(c.area for c in kb.conditions.values())
     print(f"knowledge base {kb.version}: {len(kb.conditions)} conditions, {len(kb.findings)} findings, "
           f"{len(kb.red_flags)} red-flag rules")
     print("areas: " + ", ".join(f"{a}={n}" for a, n in sorted(areas.items())))
+    vocab = terms_mod.problems(kb.terms_dir)
+    if not vocab:
+        icd_bad += invalid_problem_list_codes(kb)
+        sizes = {k: len(kb.terms(k)) for k in terms_mod.KINDS}
+        print(f"vocabularies: {len(sizes)} tables, {sum(sizes.values())} entries; "
+              f"{len(terms_mod.RULE_FILES)} rule files")
+    for problem in vocab:
+        print(f"vocabulary: {problem}", file=sys.stderr)
     if icd_bad:
         print("invalid ICD-10-CM codes: " + ", ".join(icd_bad), file=sys.stderr)
-        return 1
-    return 0
+    return 1 if icd_bad or vocab else 0
 
 
 def selftest(kb: KnowledgeBase, ids: list[str], n: int = 20, seed: int = 7) -> dict[str, dict[str, object]]:
@@ -66,6 +83,13 @@ def invalid_icd10(kb: KnowledgeBase) -> list[str]:
     import simple_icd_10_cm as cm
 
     return [f"{c.id}={c.icd10}" for c in kb.conditions.values() if not cm.is_valid_item(c.icd10)]
+
+
+def invalid_problem_list_codes(kb: KnowledgeBase) -> list[str]:
+    """Codes of the problem list (vocabulary ``problems``) that are not ICD-10-CM codes."""
+    import simple_icd_10_cm as cm
+
+    return [f"problems.tsv {term!r}={code}" for term, _, code in kb.terms("problems") if not cm.is_valid_item(code)]
 
 
 if __name__ == "__main__":

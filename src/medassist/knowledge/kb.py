@@ -24,6 +24,7 @@ from medassist.knowledge.schema import (
     RedFlagRule,
     TriageInfo,
 )
+from medassist.knowledge.terms import Table, terms
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -81,6 +82,7 @@ class KnowledgeBase:
     triage: dict[str, TriageInfo]
     file_sources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     version: str = ""
+    terms_dir: Path | None = None  # its own ``terms/`` folder, if it has one (None: the shipped vocabularies)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -130,7 +132,8 @@ class KnowledgeBase:
             for raw in _entries(tpath, "levels"):
                 info = _validate(TriageInfo, raw, tpath, "triage level")
                 triage[info.id] = info
-        kb = cls(findings, conditions, red_flags, triage, file_sources, digest.hexdigest()[:12])
+        terms_dir = root / "terms" if (root / "terms").is_dir() else None
+        kb = cls(findings, conditions, red_flags, triage, file_sources, digest.hexdigest()[:12], terms_dir)
         if check:
             problems = kb.problems()
             if problems:
@@ -165,6 +168,12 @@ class KnowledgeBase:
         if self.triage and set(self.triage) != set(TRIAGE_LEVELS):
             out.append(f"triage.yaml must define exactly {list(TRIAGE_LEVELS)}")
         return out
+
+    # ------------------------------------------------------------------ vocabularies
+    def terms(self, kind: str) -> Table:
+        """A curated vocabulary (``medassist.knowledge.terms``): this knowledge base's ``terms/`` folder if it
+        has one, else the shipped one.  Missing or broken: E304/E305, never an empty table."""
+        return terms(kind, self.terms_dir)
 
     # ------------------------------------------------------------------ queries
     def prior(self, condition_id: str, age: float | None = None, sex: str | None = None) -> float:

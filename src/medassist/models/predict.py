@@ -16,16 +16,9 @@ from typing import Any
 import numpy as np
 
 from medassist.errors import ConfigError, ErrorCode
-from medassist.models.consistency import propagate
+from medassist.models.decoding import allowed_transitions, decode_sentences, tags_to_word_spans, with_o_bias
 from medassist.models.modeling import load_weights, read_meta
-from medassist.models.windows import (
-    allowed_transitions,
-    encode_docs,
-    gather_word_scores,
-    make_windows,
-    tags_to_word_spans,
-    viterbi,
-)
+from medassist.models.windows import encode_docs, gather_word_scores, make_windows
 from medassist.text import mark_relation, word_offsets
 
 
@@ -99,21 +92,18 @@ class TokenClassifier(_Base):
 
     @property
     def consistency(self) -> dict[str, Any] | None:
-        """Document-level consistency settings fitted on dev (:mod:`medassist.models.consistency`), if any."""
+        """Document-level consistency settings fitted on dev (:mod:`medassist.models.decoding`), if any."""
         c = self.meta.get("consistency")
         return c if c and c.get("threshold") is not None else None
 
     def decode(self, logp: np.ndarray, words: Sequence[str] | None = None) -> tuple[list[str], list[float]]:
-        """Tags and their probabilities for one document; with ``words``, mentions made consistent."""
-        if self.o_bias and len(logp):
-            logp = logp.copy()
-            logp[:, 0] += self.o_bias
-        path = viterbi(logp, self.labels, self._allowed)
-        tags = [self.labels[j] for j in path]
-        if words is not None and self.consistency:
-            tags = propagate([words], [tags], float(self.consistency["threshold"]))[0]
-            path = [self._label_id[t] for t in tags]
-        probs = [float(np.exp(logp[t, j])) for t, j in enumerate(path)]
+        """Tags and their probabilities for one text read as one sentence (:mod:`medassist.models.decoding`,
+        the decoder training scores with); with ``words``, the text is also one document for consistency."""
+        tags = decode_sentences([logp], [[(0, len(logp))]], [list(words or [""] * len(logp))], [None], self.labels,
+                                o_bias=self.o_bias, consistency=self.consistency if words is not None else None,
+                                allowed=self._allowed)[0]
+        scored = with_o_bias(logp, self.o_bias)
+        probs = [float(np.exp(scored[t, self._label_id[tag]])) for t, tag in enumerate(tags)]
         return tags, probs
 
     def predict_tags(self, docs_words: Sequence[Sequence[str]]) -> list[list[str]]:

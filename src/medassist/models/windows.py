@@ -4,7 +4,8 @@ A text is split into words (character offsets), words into subtokens, and the su
 overlapping windows of at most ``max_length`` (special tokens included) that never cut a word unless
 a single word is longer than a window.  Each word is labelled on its first subtoken; at prediction
 time each word takes its scores from the window in which it sits farthest from an edge, so long
-texts get the same context on every word as short ones.  Decoding is constrained Viterbi over IOB2.
+texts get the same context on every word as short ones.  Decoding the scores into tags and
+entities is :mod:`medassist.models.decoding`.
 """
 
 from __future__ import annotations
@@ -116,50 +117,3 @@ def gather_word_scores(windows: Sequence[Window], logits: Sequence[np.ndarray], 
 def _logsumexp(x: np.ndarray) -> np.ndarray:
     m = x.max(axis=-1, keepdims=True)
     return m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
-
-
-def allowed_transitions(labels: Sequence[str]) -> np.ndarray:
-    """IOB2 constraints: I-X may only follow B-X or I-X."""
-    n = len(labels)
-    ok = np.ones((n, n), dtype=bool)
-    for j, to in enumerate(labels):
-        if to.startswith("I-"):
-            typ = to[2:]
-            for i, frm in enumerate(labels):
-                ok[i, j] = frm in (f"B-{typ}", f"I-{typ}")
-    return ok
-
-
-def viterbi(logp: np.ndarray, labels: Sequence[str], allowed: np.ndarray | None = None) -> list[int]:
-    """Most probable IOB2-valid label sequence under per-word log-probabilities."""
-    n, k = logp.shape
-    if n == 0:
-        return []
-    allowed = allowed_transitions(labels) if allowed is None else allowed
-    trans = np.where(allowed, 0.0, -1e9)
-    start_ok = np.array([0.0 if not lab.startswith("I-") else -1e9 for lab in labels])
-    score = logp[0] + start_ok
-    back = np.zeros((n, k), dtype=np.int64)
-    for t in range(1, n):
-        cand = score[:, None] + trans
-        back[t] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + logp[t]
-    path = [int(score.argmax())]
-    for t in range(n - 1, 0, -1):
-        path.append(int(back[t, path[-1]]))
-    return path[::-1]
-
-
-def tags_to_word_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """IOB2 tags -> (first_word, last_word_exclusive, label); lenient on stray I- tags."""
-    spans: list[tuple[int, int, str]] = []
-    start, label = None, None
-    for i, tag in enumerate([*tags, "O"]):
-        prefix, _, lab = tag.partition("-")
-        if tag == "O" or prefix == "B" or (prefix == "I" and lab != label):
-            if start is not None:
-                spans.append((start, i, label))  # type: ignore[arg-type]
-                start, label = None, None
-            if tag != "O":
-                start, label = i, lab
-    return spans

@@ -5,10 +5,6 @@ Every component here is a plain callable ``Note -> Note`` made by a factory regi
 
     nlp = medassist.load()                 # configs/pipeline.yaml
     note = nlp("Pt denies chest pain. HTN on lisinopril 10 mg daily.")
+
+The curated word lists and rule files they read are the vocabularies of ``medassist.knowledge.terms``.
 """
-
-from __future__ import annotations
-
-DATA_DIR_NAME = "data"
-
-__all__ = ["DATA_DIR_NAME"]

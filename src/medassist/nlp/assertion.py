@@ -9,7 +9,8 @@ Family History is ``family``, in Past Medical/Surgical History ``historical``, t
 Plan ``hypothetical`` (``"section:plan"`` is recorded).  For family entities the relative named by the
 cue, if any, is kept in ``ent.attributes["relative"]``.
 
-The rules are data: ``data/context_rules.yaml`` (see its header for the format).
+The rules are data: ``knowledge/data/terms/context_rules.yaml`` (see its header for the format), found by
+``medassist.knowledge.terms.rules_file``; the words naming a relative are the vocabulary ``relatives``.
 """
 
 from __future__ import annotations
@@ -24,35 +25,18 @@ import yaml
 
 from medassist.doc import ASSERTION_FLAGS, Entity, Note
 from medassist.errors import ConfigError, ErrorCode
+from medassist.knowledge.terms import rules_file, terms
 from medassist.matcher import PhraseMatcher, Token, all_note_tokens
-from medassist.nlp._text import DATA_DIR, tokens
+from medassist.nlp._text import tokens
 
 CATEGORIES = (*ASSERTION_FLAGS, "pseudo", "terminate")
 DIRECTIONS = ("forward", "backward", "bidirectional")
-RELATIVES = frozenset(
-    [
-        "mother",
-        "mom",
-        "father",
-        "dad",
-        "brother",
-        "brothers",
-        "sister",
-        "sisters",
-        "sibling",
-        "siblings",
-        "parents",
-        "grandmother",
-        "grandfather",
-        "aunt",
-        "uncle",
-        "cousin",
-        "son",
-        "daughter",
-        "maternal",
-        "paternal",
-    ]
-)
+
+
+@functools.lru_cache(maxsize=1)
+def relatives() -> frozenset[str]:
+    """Family cues that name the relative (vocabulary ``relatives``), kept as ``attributes["relative"]``."""
+    return terms("relatives").words()
 
 
 @dataclass(frozen=True)
@@ -120,9 +104,9 @@ def load_rules(path: str | None = None, extra: tuple[str, ...] = ()) -> RuleSet:
     """The ConText rules of ``path`` (default: the shipped file), then those of each ``extra`` file (by path,
     or a shipped name such as ``"patient"`` for ``context_rules_patient.yaml``); a later rule for the same
     cue wins."""
-    section_rules, rules = _read_rules(Path(path) if path else DATA_DIR / "context_rules.yaml")
+    section_rules, rules = _read_rules(Path(path) if path else rules_file("context_rules"))
     for name in extra:
-        ep = Path(name) if Path(name).suffix else DATA_DIR / f"context_rules_{name}.yaml"
+        ep = Path(name) if Path(name).suffix else rules_file(f"context_rules_{name}")
         more_sections, more = _read_rules(ep)
         section_rules = {**section_rules, **more_sections}
         rules = rules + more
@@ -231,7 +215,7 @@ class AssertionDetector:
                     label = f"{cat}:{cue.rule.cue}"
                     if label not in ent.assertion_cues:
                         ent.assertion_cues.append(label)
-                    if cat == "family" and cue.rule.cue in RELATIVES:
+                    if cat == "family" and cue.rule.cue in relatives():
                         ent.attributes.setdefault("relative", cue.rule.cue)
 
     def _apply_sections(self, note: Note) -> None:

@@ -25,12 +25,14 @@ Every resource carries the character offsets of its evidence in an extension
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
 from typing import Any
 
 from medassist.doc import Entity, Note
+from medassist.knowledge.terms import terms
 
 SYSTEMS = {
     "icd10cm": "http://hl7.org/fhir/sid/icd-10-cm",
@@ -45,14 +47,14 @@ _CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 _CAT = "http://terminology.hl7.org/CodeSystem/condition-category"
 _ROLE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 _SNOMED = "http://snomed.info/sct"
-RELATIONSHIPS = {
-    "mother": ("MTH", "mother"), "mom": ("MTH", "mother"), "father": ("FTH", "father"), "dad": ("FTH", "father"),
-    "brother": ("BRO", "brother"), "brothers": ("BRO", "brother"), "sister": ("SIS", "sister"),
-    "sisters": ("SIS", "sister"), "sibling": ("SIB", "sibling"), "siblings": ("SIB", "sibling"),
-    "parents": ("PRN", "parent"), "grandmother": ("GRMTH", "grandmother"), "grandfather": ("GRFTH", "grandfather"),
-    "aunt": ("AUNT", "aunt"), "uncle": ("UNCLE", "uncle"), "cousin": ("COUSN", "cousin"), "son": ("SON", "natural son"),
-    "daughter": ("DAU", "natural daughter"),
-}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def _relationships() -> dict[str, tuple[str, str]]:
+    """relative word -> (HL7 v3 RoleCode code, display): vocabulary ``family_relationships``."""
+    return {word: (code, display) for word, code, display in terms("family_relationships")}
+
+
 _NKDA = re.compile(r"\b(?:nkda|nka|no known (?:drug )?allergies|no known drug allergy)\b", re.IGNORECASE)
 
 
@@ -249,7 +251,7 @@ def build_bundle(note: Note) -> dict[str, Any]:
 
     for relative, ents in family.items():
         rid = _uuid(seed, "family", relative)
-        code, display = RELATIONSHIPS.get(relative, ("FAMMEMB", "family member"))
+        code, display = _relationships().get(relative, ("FAMMEMB", "family member"))
         resources.append(
             (
                 rid,

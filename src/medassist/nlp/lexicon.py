@@ -4,21 +4,24 @@ Terms come from four places, in this order of precedence when one surface form h
 (the concepts of all of them are kept on the entity):
 
 1. the knowledge base conditions (label ``problem``, concepts ``medassist-kb`` + ``icd10cm``) and our
-   problem list ``data/problems.tsv`` (``problem``, ``icd10cm``);
+   problem list, vocabulary ``problems`` (``problem``, ``icd10cm``);
 2. drugs: the drug tables of ``medassist.drugs`` (generic names, other names, brands, misspellings,
-   classes; a broken table is an error, not a quieter lexicon) and our list ``data/drugs.tsv`` (``drug``,
+   classes; a broken table is an error, not a quieter lexicon) and our list, vocabulary ``drugs`` (``drug``,
    ``medassist-drug``);
-3. the knowledge base findings (name, lay and clinical phrasings; ``finding``, ``medassist-kb``) and our
-   fallback ``data/findings.tsv``;
-4. ``data/tests.tsv`` (``test``), ``data/procedures.tsv`` (``procedure``), ``data/allergens.tsv``
-   (``allergy``) and ``data/anatomy.tsv`` (``anatomy``).
+3. the knowledge base findings (name, lay and clinical phrasings; ``finding``, ``medassist-kb``) and the
+   vocabulary ``findings``;
+4. the vocabularies ``tests`` (``test``), ``procedures`` (``procedure``), ``allergens`` (``allergy``) and
+   ``anatomy`` (``anatomy``).
+
+The vocabularies are the term tables of ``knowledge/data/terms`` (``medassist.knowledge.terms``); a missing
+or broken one is E304/E305.
 
 Matching is on tokens (runs of letters, numbers, single symbols), case-insensitive, longest match first,
 left to right, and only at word boundaries ("DM" is not found inside "T2DMX").  Hyphens are ignored on
 both sides ("a-fib" = "a fib").  Short abbreviations are case-sensitive so that common words do not
 match: a term of one or two letters matches only in capitals ("MI", "MS"), a term of three or four
 letters only when it starts with a capital ("CAD", "Hgb"), unless it is an ordinary word listed in
-``ORDINARY_SHORT_WORDS`` or an anatomy term.  A plural ``s`` on the last word is accepted.
+the vocabulary ``ordinary_short_words`` or an anatomy term.  A plural ``s`` on the last word is accepted.
 """
 
 from __future__ import annotations
@@ -30,75 +33,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medassist.errors import ConfigError, ErrorCode
+from medassist.knowledge.terms import terms
 from medassist.matcher import Case, PhraseMatcher, note_tokens
-from medassist.nlp._text import DATA_DIR, iter_data_lines
 
 log = logging.getLogger(__name__)
 
 LABELS = ("problem", "finding", "drug", "test", "procedure", "anatomy", "allergy")
 LABEL_RANK = {"problem": 0, "drug": 1, "finding": 2, "test": 3, "procedure": 4, "allergy": 5, "anatomy": 6}
-ORDINARY_SHORT_WORDS = frozenset(
-    [
-        "flu",
-        "gout",
-        "rash",
-        "pain",
-        "acne",
-        "cyst",
-        "wart",
-        "itch",
-        "ache",
-        "echo",
-        "iron",
-        "soy",
-        "egg",
-        "eggs",
-        "milk",
-        "cats",
-        "copd",
-        "chf",
-        "htn",
-        "gerd",
-        "cabg",
-        "ekg",
-        "ecg",
-        "cbc",
-        "bmp",
-        "cmp",
-        "mri",
-        "cxr",
-        "afib",
-        "t2dm",
-        "lfts",
-        "cva",
-        "dvt",
-        "tia",
-        "uti",
-        "hiv",
-        "sle",
-        "ards",
-        "dka",
-        "esrd",
-        "ckd",
-        "bph",
-        "ibs",
-        "adhd",
-        "ptsd",
-        "cad",
-        "nstemi",
-        "stemi",
-        "hctz",
-        "kcl",
-        "asa",
-        "tsh",
-        "inr",
-        "egd",
-        "ercp",
-        "orif",
-        "picc",
-    ]
-)
+
+
+@functools.lru_cache(maxsize=1)
+def ordinary_short_words() -> frozenset[str]:
+    """Short terms that match in any case (vocabulary ``ordinary_short_words``)."""
+    return terms("ordinary_short_words").words()
 
 
 def pool_concepts(first: list[tuple[str, str, str]], more: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -137,7 +84,7 @@ def _case_rule(term: str, label: str) -> int:
     if label == "anatomy" or " " in term.strip() or not term.isalpha():
         return 0
     low = term.lower()
-    if low in ORDINARY_SHORT_WORDS:
+    if low in ordinary_short_words():
         return 0
     if len(low) <= 2:
         return 2
@@ -203,22 +150,6 @@ def _merge(existing: TermInfo, info: TermInfo) -> TermInfo:
 
 
 # -------------------------------------------------------------------------------------------- building
-def _read_tsv(path: Path, min_fields: int) -> list[list[str]]:
-    rows = []
-    try:
-        for lineno, fields in iter_data_lines(path):
-            if len(fields) < min_fields or not fields[0]:
-                raise ConfigError(
-                    ErrorCode.E510,
-                    path=path,
-                    detail=f"line {lineno}: expected {min_fields} tab-separated fields",
-                )
-            rows.append(fields)
-    except OSError as exc:
-        raise ConfigError(ErrorCode.E510, path=path, detail=exc.strerror or "cannot read") from exc
-    return rows
-
-
 def _kb_terms(lex: Lexicon, kb_path: str | None) -> int:
     """Add the knowledge-base conditions (names, lay names, aliases) and findings.  A broken knowledge base
     is an error (E301/E302), never a quietly weaker lexicon: turn the knowledge base off with use_kb false."""
@@ -261,12 +192,12 @@ def _drug_terms(lex: Lexicon) -> int:
         if t.form in _LEXICON_DRUG_FORMS and len(t.text) >= 3:
             names.setdefault(t.id, {})[t.text] = None
     n = 0
-    for drug_id, terms in names.items():
+    for drug_id, drug_terms in names.items():
         drug = db.drugs[drug_id]
         concepts = [("medassist-drug", drug.id, drug.name)]
         if drug.rxcui:
             concepts.append(("rxnorm", drug.rxcui, drug.name))
-        for term in terms:
+        for term in drug_terms:
             lex.add(term, TermInfo("drug", drug.name, list(concepts), "drugs", _case_rule(term, "drug")))
             n += 1
     for t in db.terms("class"):
@@ -276,9 +207,10 @@ def _drug_terms(lex: Lexicon) -> int:
     return n
 
 
-def _builtin_terms(lex: Lexicon, data_dir: Path) -> int:
+def _builtin_terms(lex: Lexicon, root: Path | None) -> int:
+    """Add the problem list and the term tables of the vocabularies (``medassist.knowledge.terms``)."""
     n = 0
-    for fields in _read_tsv(data_dir / "problems.tsv", 3):
+    for fields in terms("problems", root):
         term, canonical, code = fields[:3]
         lex.add(
             term,
@@ -288,7 +220,7 @@ def _builtin_terms(lex: Lexicon, data_dir: Path) -> int:
         )
         n += 1
     drug_classes: set[str] = set()
-    for fields in _read_tsv(data_dir / "drugs.tsv", 2):
+    for fields in terms("drugs", root):
         term, generic = fields[:2]
         concepts = [("medassist-drug", generic.replace(" ", "_").replace("/", "_"), generic)]
         lex.add(term, TermInfo("drug", generic, concepts, "builtin", _case_rule(term, "drug")))
@@ -300,14 +232,14 @@ def _builtin_terms(lex: Lexicon, data_dir: Path) -> int:
             cname,
             TermInfo("drug", cname, [("medassist-drug-class", cname.replace(" ", "_"), cname)], "builtin"),
         )
-    for fname, label in (
-        ("findings.tsv", "finding"),
-        ("tests.tsv", "test"),
-        ("procedures.tsv", "procedure"),
-        ("allergens.tsv", "allergy"),
-        ("anatomy.tsv", "anatomy"),
+    for kind, label in (
+        ("findings", "finding"),
+        ("tests", "test"),
+        ("procedures", "procedure"),
+        ("allergens", "allergy"),
+        ("anatomy", "anatomy"),
     ):
-        for fields in _read_tsv(data_dir / fname, 2):
+        for fields in terms(kind, root):
             term, canonical = fields[:2]
             lex.add(term, TermInfo(label, canonical, [], "builtin", _case_rule(term, label)))
             n += 1
@@ -318,9 +250,10 @@ def _builtin_terms(lex: Lexicon, data_dir: Path) -> int:
 def build_lexicon(
     use_kb: bool = True, use_drugs: bool = True, kb_path: str | None = None, data_dir: str | None = None
 ) -> Lexicon:
-    """The merged lexicon (cached per argument set; the trie is read-only after building)."""
+    """The merged lexicon (cached per argument set; the trie is read-only after building).  ``data_dir``: another
+    folder of term tables in the layout of ``knowledge/data/terms`` (None: the shipped vocabularies)."""
     lex = Lexicon()
-    root = Path(data_dir) if data_dir else DATA_DIR
+    root = Path(data_dir) if data_dir else None
     counts = {}
     # knowledge-base conditions and problem list first (highest precedence), then drugs, findings, the rest
     if use_kb:

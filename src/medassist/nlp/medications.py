@@ -11,59 +11,22 @@ or ``window`` characters -- is read for the usual signature elements, and the re
       -> {"dose": "2", "unit": "puff", "frequency": "every 4 hours", "as_needed": true, "as_needed_for": "wheeze"}
 
 Also kept: ``strength`` when written as "metoprolol tartrate 25mg tablet" (same as dose here), ``form``
-(tablet, capsule, inhaler...), and ``allergy: true`` for drugs mentioned in the Allergies section.
+(tablet, capsule, inhaler...), and ``allergy: true`` for drugs mentioned in the Allergies section.  The words
+of a signature are the vocabularies ``dose_units``, ``routes`` and ``frequencies`` (medassist.knowledge.terms).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from medassist.doc import Entity, Note
+from medassist.knowledge.terms import terms
 
 _NUM = r"\d+(?:\.\d+)?(?:\s*(?:-|to)\s*\d+(?:\.\d+)?)?|one|two|three|four|half|1/2"
-UNITS = {
-    "mg": "mg", "milligram": "mg", "milligrams": "mg", "mcg": "mcg", "microgram": "mcg", "micrograms": "mcg",
-    "ug": "mcg", "g": "g", "gm": "g", "gram": "g", "grams": "g", "ml": "mL", "cc": "mL", "l": "L", "units": "unit",
-    "unit": "unit", "u": "unit", "iu": "IU", "meq": "mEq", "mmol": "mmol", "puff": "puff", "puffs": "puff",
-    "tab": "tablet", "tabs": "tablet", "tablet": "tablet", "tablets": "tablet", "cap": "capsule", "caps": "capsule",
-    "capsule": "capsule", "capsules": "capsule", "drop": "drop", "drops": "drop", "gtt": "drop", "gtts": "drop",
-    "spray": "spray", "sprays": "spray", "patch": "patch", "patches": "patch", "mg/kg": "mg/kg", "%": "%",
-    "application": "application", "neb": "nebule", "nebs": "nebule", "vial": "vial", "vials": "vial",
-    "teaspoon": "teaspoon", "teaspoons": "teaspoon", "tsp": "teaspoon", "tablespoon": "tablespoon", "tbsp": "tablespoon",
-}  # fmt: skip
-ROUTES = {
-    "po": "oral", "p.o.": "oral", "p.o": "oral", "oral": "oral", "orally": "oral", "by mouth": "oral",
-    "iv": "intravenous", "i.v.": "intravenous", "intravenous": "intravenous", "intravenously": "intravenous",
-    "ivp": "intravenous", "iv push": "intravenous", "ivpb": "intravenous",
-    "im": "intramuscular", "i.m.": "intramuscular", "intramuscular": "intramuscular", "intramuscularly": "intramuscular",
-    "sc": "subcutaneous", "sq": "subcutaneous", "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous",
-    "subcutaneous": "subcutaneous", "subcutaneously": "subcutaneous", "sl": "sublingual", "sublingual": "sublingual",
-    "sublingually": "sublingual", "pr": "rectal", "rectal": "rectal", "rectally": "rectal", "per rectum": "rectal",
-    "topical": "topical", "topically": "topical", "td": "transdermal", "transdermal": "transdermal",
-    "inhaled": "inhalation", "inh": "inhalation", "inhalation": "inhalation", "via nebulizer": "inhalation",
-    "nebulized": "inhalation", "neb": "inhalation", "intranasal": "nasal", "nasal": "nasal", "in": "nasal",
-    "ophthalmic": "ophthalmic", "ou": "ophthalmic", "os": "ophthalmic", "od": "ophthalmic", "otic": "otic",
-    "vaginal": "vaginal", "pv": "vaginal", "ng": "nasogastric", "per ng": "nasogastric", "via g-tube": "gastrostomy",
-    "per tube": "enteral", "peg": "gastrostomy",
-}  # fmt: skip
-FREQUENCIES = {
-    "qd": "once a day", "q.d.": "once a day", "daily": "once a day", "once daily": "once a day",
-    "once a day": "once a day", "every day": "once a day", "qday": "once a day", "od": "once a day",
-    "bid": "twice a day", "b.i.d.": "twice a day", "twice daily": "twice a day", "twice a day": "twice a day",
-    "two times a day": "twice a day", "tid": "three times a day", "t.i.d.": "three times a day",
-    "three times daily": "three times a day", "three times a day": "three times a day",
-    "qid": "four times a day", "q.i.d.": "four times a day", "four times daily": "four times a day",
-    "four times a day": "four times a day", "qhs": "at bedtime", "q.h.s.": "at bedtime", "hs": "at bedtime",
-    "at bedtime": "at bedtime", "nightly": "at bedtime", "at night": "at night", "qam": "every morning",
-    "q.a.m.": "every morning", "every morning": "every morning", "in the morning": "every morning",
-    "qpm": "every evening", "every evening": "every evening", "qod": "every other day",
-    "every other day": "every other day", "weekly": "once a week", "once weekly": "once a week",
-    "once a week": "once a week", "q week": "once a week", "qwk": "once a week", "monthly": "once a month",
-    "once a month": "once a month", "stat": "immediately", "once": "once", "with meals": "with meals",
-    "ac": "before meals", "pc": "after meals", "tiw": "three times a week", "continuous": "continuous",
-}  # fmt: skip
 _QH = re.compile(r"\bq\.?\s?(\d+)(?:\s*-\s*(\d+))?\s*(h|hr|hrs|hours?|min|mins|minutes?)\b\.?", re.I)
 _EVERY = re.compile(
     r"\bevery\s+(\d+)(?:\s*(?:-|to)\s*(\d+))?\s*(hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b", re.I
@@ -88,24 +51,47 @@ def _alt(words: list[str]) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
 
 
-_DOSE = re.compile(rf"(?<![\w.])({_NUM})\s*({_alt(list(UNITS))})(?![\w])", re.I)
-_ROUTE = re.compile(rf"(?<![\w./-])({_alt(list(ROUTES))})(?![\w-])", re.I)
-_FREQ = re.compile(rf"(?<![\w./-])({_alt(list(FREQUENCIES))})(?![\w])", re.I)
+@dataclass(frozen=True)
+class _Vocabulary:
+    """The signature words (vocabularies dose_units, routes, frequencies) and their patterns."""
+
+    units: dict[str, str]
+    routes: dict[str, str]
+    frequencies: dict[str, str]
+    dose: re.Pattern[str]
+    route: re.Pattern[str]
+    freq: re.Pattern[str]
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    units = terms("dose_units").mapping()
+    routes = terms("routes").mapping()
+    frequencies = terms("frequencies").mapping()
+    return _Vocabulary(
+        units, routes, frequencies,
+        re.compile(rf"(?<![\w.])({_NUM})\s*({_alt(list(units))})(?![\w])", re.I),
+        re.compile(rf"(?<![\w./-])({_alt(list(routes))})(?![\w-])", re.I),
+        re.compile(rf"(?<![\w./-])({_alt(list(frequencies))})(?![\w])", re.I),
+    )
+
+
 _STOP = re.compile(r"[\n;]|\.\s+[A-Z]|\.\s*$")
 
 
 def parse_signature(sig: str) -> dict[str, Any]:
     """Dose, unit, route, frequency, duration and as-needed from the text after a drug name."""
     out: dict[str, Any] = {}
-    m = _DOSE.search(sig)
+    v = _vocabulary()
+    m = v.dose.search(sig)
     if m:
         out["dose"] = re.sub(r"\s+", "", m.group(1)).replace("to", "-")
-        out["unit"] = UNITS[m.group(2).lower()]
-    for m in _ROUTE.finditer(sig):
+        out["unit"] = v.units[m.group(2).lower()]
+    for m in v.route.finditer(sig):
         token = m.group(1).lower()
         if token in ("in", "od", "os", "ou") and out.get("unit") not in ("drop", "spray"):
             continue  # "in" and eye abbreviations only count with drops/sprays
-        out["route"] = ROUTES[re.sub(r"\s+", " ", token)]
+        out["route"] = v.routes[re.sub(r"\s+", " ", token)]
         out["route_text"] = m.group(1)
         break
     m = _QH.search(sig)
@@ -120,11 +106,11 @@ def parse_signature(sig: str) -> dict[str, Any]:
             out["frequency"] = m.group(0).lower()
             out["frequency_text"] = m.group(0)
         else:
-            for m in _FREQ.finditer(sig):
+            for m in v.freq.finditer(sig):
                 token = re.sub(r"\s+", " ", m.group(1).lower())
                 if token == "od" and out.get("route") == "ophthalmic":
                     continue
-                out["frequency"] = FREQUENCIES[token]
+                out["frequency"] = v.frequencies[token]
                 out["frequency_text"] = m.group(1)
                 break
     m = _DURATION.search(sig)

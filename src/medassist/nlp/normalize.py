@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from medassist.doc import Concept, Entity, Note
-from medassist.nlp._text import DATA_DIR, iter_data_lines
+from medassist.knowledge.terms import terms
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ def _index_entries(kb: Any, icd_depth: int) -> list[tuple[str, str, str, str, st
                 add(t, "finding", "medassist-kb", f.id, f.name)
         for c in kb.conditions.values():
             add(c.name, "problem", "medassist-kb", c.id, c.name)
-    for _, fields in iter_data_lines(DATA_DIR / "problems.tsv"):
-        if len(fields) >= 3 and len(fields[0]) > 4:
+    for fields in terms("problems"):
+        if len(fields[0]) > 4:
             add(fields[0], "problem", "icd10cm", fields[2], fields[1])
     if icd_depth:
         import simple_icd_10_cm as cm

@@ -1,6 +1,6 @@
 """Section detection (component ``sections``).
 
-Headings and their canonical names are data (``data/sections.yaml``).  A heading is recognised
+Headings and their canonical names are data (``knowledge/data/terms/sections.yaml``).  A heading is recognised
 
 * at the start of a line, followed by a colon (or `` - ``): ``HPI: ...``, ``Past Medical History:``;
 * alone on its line, written in capitals or Title Case, without a colon: ``ASSESSMENT AND PLAN``;
@@ -23,13 +23,13 @@ import yaml
 
 from medassist.doc import Note, Section
 from medassist.errors import ConfigError, ErrorCode
-from medassist.nlp._text import DATA_DIR
+from medassist.knowledge.terms import rules_file
 
 
 @functools.lru_cache(maxsize=4)
 def load_section_rules(path: str | None = None) -> dict[str, str]:
     """heading variant (lower case) -> canonical section name."""
-    p = Path(path) if path else DATA_DIR / "sections.yaml"
+    p = Path(path) if path else rules_file("sections")
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

@@ -17,127 +17,19 @@ A wrapped line of prose (no punctuation at its end, next line starting in lower 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from medassist.doc import Note
+from medassist.knowledge.terms import terms
 
-ABBREVIATIONS = frozenset(
-    [
-        "dr",
-        "mr",
-        "mrs",
-        "ms",
-        "mx",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "vs",
-        "etc",
-        "approx",
-        "appt",
-        "dept",
-        "e",
-        "g",
-        "i",
-        "eg",
-        "ie",
-        "al",
-        "fig",
-        "no",
-        "nos",
-        "pt",
-        "pts",
-        "b",
-        "i",
-        "d",
-        "t",
-        "q",
-        "h",
-        "s",
-        "p",
-        "o",
-        "a",
-        "m",
-        "n",
-        "c",
-        "x",
-        "hr",
-        "hrs",
-        "min",
-        "mins",
-        "yr",
-        "yrs",
-        "mo",
-        "mos",
-        "wk",
-        "wks",
-        "tab",
-        "tabs",
-        "cap",
-        "caps",
-        "inj",
-        "bid",
-        "tid",
-        "qid",
-        "qd",
-        "qhs",
-        "qam",
-        "qpm",
-        "prn",
-        "po",
-        "iv",
-        "im",
-        "sc",
-        "sq",
-        "sl",
-        "pr",
-        "ext",
-        "tel",
-        "fax",
-        "apt",
-        "ste",
-        "ave",
-        "blvd",
-        "rd",
-        "ln",
-        "ct",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "mon",
-        "tue",
-        "tues",
-        "wed",
-        "thu",
-        "thur",
-        "thurs",
-        "fri",
-        "sat",
-        "sun",
-        "inc",
-        "co",
-        "corp",
-        "univ",
-        "hosp",
-        "dx",
-        "tx",
-        "rx",
-        "hx",
-        "sx",
-        "fx",
-    ]
-)
+
+@functools.lru_cache(maxsize=1)
+def _abbreviations() -> frozenset[str]:
+    """Words after which a period does not end a sentence (vocabulary ``sentence_abbreviations``)."""
+    return terms("sentence_abbreviations").words()
+
 
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
 _LIST_START = re.compile(r"^\s*(?:[-*\u2022\u25cf]|\d{1,2}[.)](?=\s)|[a-z][.)](?=\s))")
@@ -156,7 +48,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word = m.group(1)
     if len(word) == 1:
         return True  # initial (J. Smith) or dotted abbreviation (p.o., b.i.d.)
-    return word.lower() in ABBREVIATIONS
+    return word.lower() in _abbreviations()
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -29,6 +29,17 @@ CreateOption = Annotated[bool, typer.Option("--create-db", help="create the SQLi
                                                                "(without it a mistyped --db path is an error)")]
 
 
+def _needs_serve() -> None:
+    """Every command here needs the service stack: without the ``serve`` extra, say so (E210) and exit 2."""
+    from medassist.errors import MedAssistError, require_extra
+
+    try:
+        require_extra("serve")
+    except MedAssistError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
 def _settings(db: str | None, **kwargs: Any) -> Settings:
     from medassist.service.settings import Settings
 
@@ -67,6 +78,7 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Run the consultation service (API at /v1, docs at /docs, pages at /)."""
+    _needs_serve()
     import os
 
     import uvicorn
@@ -127,6 +139,7 @@ def create_user(
     create_db: CreateOption = False,
 ) -> None:
     """Create an account (for example the first admin) in the service database."""
+    _needs_serve()
     from pydantic import ValidationError
     from sqlalchemy import select
 
@@ -166,6 +179,7 @@ def export_feedback(
                                                    help="also export approved results (label = the approved top condition)")] = False,
 ) -> None:
     """Write clinicians' amendments as de-identified text + corrected label for `medassist train` (text_classification)."""
+    _needs_serve()
     from medassist.service.feedback import export
 
     ctx = _context(_settings(db))
@@ -184,6 +198,7 @@ def rotate_key(
     With the key file, the new key replaces it (the old one is kept as secret.key.previous); with
     MEDASSIST_SECRET_KEY, set it to the new key before the next start.  Stop the server first.
     """
+    _needs_serve()
     from medassist.errors import MedAssistError
     from medassist.service.keys import rotate
 

@@ -12,6 +12,9 @@ from typing import Any
 
 def train(config: str | Path | dict[str, Any], overrides: list[str] | None = None):
     """Load a config (file or dict), apply overrides, run the recipe for its task; returns a RunResult."""
+    from medassist.errors import require_extra
+
+    require_extra("train")  # before a long run, not at its end when the metrics are computed
     from medassist.training.config import load_config
     from medassist.training.recipes import train as run
 
@@ -20,6 +23,9 @@ def train(config: str | Path | dict[str, Any], overrides: list[str] | None = Non
 
 def evaluate(model: str | Path, data: str | Path, **kwargs: Any) -> dict[str, Any]:
     """Evaluate a model directory on labelled data (see medassist.training.evaluate.evaluate)."""
+    from medassist.errors import require_extra
+
+    require_extra("train")
     from medassist.training.evaluate import evaluate as run
 
     return run(model, data, **kwargs)

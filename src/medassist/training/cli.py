@@ -14,6 +14,16 @@ from medassist.errors import MedAssistError
 app = typer.Typer(no_args_is_help=True)
 
 
+def _needs_train() -> None:
+    """Training and evaluation need the ``train`` extra (metrics, plots): without it, say so (E210) and exit 2."""
+    from medassist.errors import require_extra
+
+    try:
+        require_extra("train")
+    except MedAssistError as exc:
+        _fail(exc)
+
+
 def _fail(exc: Exception) -> None:
     typer.secho(str(exc), fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
@@ -51,6 +61,7 @@ def train(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing model directory")] = False,
 ) -> None:
     """Fine-tune a model (token, text or relation classification; or masked-LM pre-training)."""
+    _needs_train()
     from medassist.training.config import load_config
     from medassist.training.recipes import train as run
 
@@ -71,6 +82,7 @@ def pretrain(
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
 ) -> None:
     """Continued masked-LM pre-training on plain clinical text (domain adaptation)."""
+    _needs_train()
     from medassist.training.config import load_config
     from medassist.training.mlm import train_masked_lm
 
@@ -95,6 +107,7 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="write metrics.json and plots here")] = None,
 ) -> None:
     """Evaluate a model directory on labelled data; prints metrics as JSON."""
+    _needs_train()
     from medassist.training.evaluate import evaluate as run
 
     try:

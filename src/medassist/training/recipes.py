@@ -437,47 +437,22 @@ def _token_windows(docs: Sequence[SpanDoc], tokenizer, labels: list[str], cfg: T
     return windows, items
 
 
-def _viterbi_sentences(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float
-                       ) -> tuple[list[list[str]], list[list[str]], list[str | None]]:
-    """Per sentence: Viterbi tags, the words, and the document key (see :func:`document_groups`)."""
-    from medassist.models.windows import allowed_transitions, viterbi
-
-    allowed = allowed_transitions(labels)
-    out, words, keys = [], [], []
-    for n, (lp, doc) in enumerate(zip(word_logps, docs, strict=True)):
-        tokens = doc.tokens
-        key = doc.group if doc.group is not None else (None if doc.sentence else f"#{n}")
-        for a, b in doc.sentences:
-            seg = lp[a:b]
-            if o_bias:
-                seg = seg.copy()
-                seg[:, 0] += o_bias
-            out.append([labels[j] for j in viterbi(seg, labels, allowed)])
-            words.append(tokens[a:b])
-            keys.append(key)
-    return out, words, keys
-
-
-def _consistent(tags: list[list[str]], words: list[list[str]], keys: list[str | None],
-                consistency: dict[str, Any] | None) -> list[list[str]]:
-    if not consistency or consistency.get("threshold") is None:
-        return tags
-    from medassist.models.consistency import document_groups, propagate
-
-    out = list(tags)
-    for g in document_groups(keys, int(consistency.get("window", 0))):
-        out[g.start:g.stop] = propagate(words[g.start:g.stop], tags[g.start:g.stop], float(consistency["threshold"]))
-    return out
+def _sentence_inputs(docs: Sequence[SpanDoc]) -> tuple[list[list[tuple[int, int]]], list[list[str]], list[str | None]]:
+    """Per document: its sentences, words and document key (see :func:`medassist.models.decoding.document_groups`)."""
+    keys = [d.group if d.group is not None else (None if d.sentence else f"#{n}") for n, d in enumerate(docs)]
+    return [list(d.sentences) for d in docs], [d.tokens for d in docs], keys
 
 
 def decode_docs(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labels: list[str], o_bias: float = 0.0,
                 consistency: dict[str, Any] | None = None) -> list[list[str]]:
-    """Viterbi-decode per sentence and return predicted tags per sentence (for seqeval).
+    """Predicted tags per sentence (for seqeval), by the serving decoder :func:`medassist.models.decoding.decode_sentences`.
 
-    ``consistency`` (``{"threshold": t, "window": n}``, see :mod:`medassist.models.consistency`) then
-    adds the mentions a document's other sentences agree on; ``None`` or a ``None`` threshold skips it.
+    ``consistency`` (``{"threshold": t, "window": n}``) then adds the mentions a document's other
+    sentences agree on; ``None`` or a ``None`` threshold skips it.
     """
-    return _consistent(*_viterbi_sentences(word_logps, docs, labels, o_bias), consistency)
+    from medassist.models.decoding import decode_sentences
+
+    return decode_sentences(word_logps, *_sentence_inputs(docs), labels, o_bias=o_bias, consistency=consistency)
 
 
 O_BIAS_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -499,18 +474,20 @@ def fit_decoding(word_logps: Sequence[np.ndarray], docs: Sequence[SpanDoc], labe
     Returns ``(o_bias, threshold, dev_f1)``; ties keep the plainer setting (bias nearest 0, consistency off).
     Viterbi runs once per bias; only the consistency pass is repeated per threshold.
     """
+    from medassist.models.decoding import make_consistent, viterbi_sentences
     from medassist.training.metrics import entity_metrics
 
     gold = gold_tags(docs)
+    inputs = _sentence_inputs(docs)
     biases = sorted(o_grid, key=abs)
     if 0.0 not in biases:
         biases.insert(0, 0.0)
     f1: dict[tuple[float | None, float], float] = {}
     for b in biases:
-        tags, words, keys = _viterbi_sentences(word_logps, docs, labels, b)
+        tags, words, keys = viterbi_sentences(word_logps, *inputs, labels, b)
         for t in thresholds:
             cons = None if t is None else {"threshold": t, "window": window}
-            f1[t, b] = entity_metrics(gold, _consistent(tags, words, keys, cons))["f1"]
+            f1[t, b] = entity_metrics(gold, make_consistent(tags, words, keys, cons))["f1"]
     best: tuple[float, float | None, float] | None = None
     for t in thresholds:
         for b in biases:

@@ -62,8 +62,8 @@ def load_tagger(path: str = str(SHIPPED), quantize: str | None = "int8") -> Span
                           "use detector 'rules', or give a trained model directory")
     try:
         from medassist.models import load_model
-    except ImportError as exc:  # torch / transformers not installed
-        raise ConfigError(ErrorCode.E210, package=exc.name or "torch", extra="models") from None
+    except ImportError as exc:  # torch / transformers are core dependencies: a broken install
+        raise ConfigError(ErrorCode.E210, package=exc.name or "torch", extra="all") from None
     return load_model(p, quantize=quantize, batch_size=16)
 
 

@@ -1,7 +1,7 @@
 """Synthetic clinical notes with gold PHI spans, for training and evaluating de-identification.
 
 Every note is invented: names, dates and numbers are drawn at random from pools written here and in
-``nlp/data`` (census-frequency names, US cities), and some names come from pools the rule-based
+``knowledge/data/deid`` (census-frequency names, US cities), and some names come from pools the rule-based
 de-identifier does NOT know, so an evaluation also measures what context cues find on their own.
 Notes also carry look-alikes that are not PHI (``5/5 strength``, ``BP 120/80``, ``Murphy sign``, years
 alone, ages under 90) so that precision is measured too.
