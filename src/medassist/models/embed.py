@@ -29,7 +29,7 @@ class SentenceEmbedder:
         self.max_length = max_length
         tuned = intake_encoder_dir(model)
         if tuned is not None:  # the contrastively fine-tuned intake encoder: MiniLM + its LoRA weights
-            from medassist.training.contrastive import load_encoder
+            from medassist.models.lora_encoder import load_encoder
 
             self.tokenizer, self.model = load_encoder(tuned)
             self.max_length = int(json.loads((tuned / "intake_encoder.json").read_text(encoding="utf-8"))["max_length"])

@@ -38,10 +38,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medassist.errors import ConfigError, ErrorCode
+from medassist.models.lora_encoder import META, WEIGHTS, load_encoder, lora_encoder
 from medassist.training.config import LoraConfig
 
-META = "intake_encoder.json"
-WEIGHTS = "adapter.safetensors"
 INTAKE_SETTINGS = "intake.json"
 
 
@@ -266,39 +265,7 @@ def mean_pool(hidden: Any, mask: Any) -> Any:
 
 # ----------------------------------------------------------------------------------------------- model
 def _lora_model(base: str, lora: LoraConfig) -> tuple[Any, Any]:
-    from peft import LoraConfig as PeftLora
-    from peft import inject_adapter_in_model
-    from transformers import AutoModel, AutoTokenizer
-
-    from medassist.models.encoders import resolve_encoder
-    from medassist.models.modeling import quiet_transformers
-
-    quiet_transformers()
-    path = resolve_encoder(base)
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path)
-    inject_adapter_in_model(PeftLora(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                     target_modules=lora.target_modules), model)
-    for name, p in model.named_parameters():
-        p.requires_grad_("lora_" in name)
-    return tok, model
-
-
-def load_encoder(path: str | Path) -> tuple[Any, Any]:
-    """(tokenizer, model) of a saved intake encoder: the base model with its LoRA weights, in eval mode."""
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    missing = [f for f in (META, WEIGHTS) if not (path / f).exists()]
-    if missing:
-        raise ConfigError(ErrorCode.E204, path=path, missing=", ".join(missing))
-    meta = json.loads((path / META).read_text(encoding="utf-8"))
-    tok, model = _lora_model(meta["base_model"], LoraConfig(**meta["lora"]))
-    state = load_file(str(path / WEIGHTS))
-    result = model.load_state_dict(state, strict=False)
-    if result.unexpected_keys or any("lora_" in k for k in result.missing_keys):
-        raise ConfigError(ErrorCode.E204, path=path, missing="LoRA weights matching its intake_encoder.json")
-    return tok, model.eval()
+    return lora_encoder(base, r=lora.r, alpha=lora.alpha, dropout=lora.dropout, target_modules=lora.target_modules)
 
 
 def encode(tok: Any, model: Any, texts: Sequence[str], max_length: int, batch_size: int = 128) -> Any:
