@@ -258,6 +258,7 @@ SECTIONS = [
     ("Real data written by others (the headline)", lambda: avey_rows("diagnosis_first_run_avey_dev", "Diagnosis, first run")
      + avey_rows("diagnosis_kb622_first_run", "Diagnosis, 622-condition KB, first run")
      + avey_rows("diagnosis_kb622_after", "Diagnosis, 622-condition KB, after intake fixes and retrained narrative model")
+     + avey_rows("diagnosis_session_final", "Diagnosis, with the not-covered model, measured values and the intake pipeline")
      + not_covered_rows()
      + deid_real_rows("deid_eval_real_first_run", "De-id rules, first run")
      + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")),
@@ -275,7 +276,7 @@ SECTIONS = [
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
-         "diagnosis_kb622_after", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
+         "diagnosis_kb622_after", "diagnosis_session_final", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
          "intake_findings_first_run", "intake_findings"}
 
 
