@@ -51,6 +51,8 @@ def main() -> None:
     ap.add_argument("--name", default="diagnosis", help="result name (benchmarks/results/NAME.json)")
     ap.add_argument("--show-errors", action="store_true", help="print the cases the top-3 missed (dev and avey_dev only)")
     ap.add_argument("--neural-weight", type=float, default=None, help="override ensemble.neural_weight (tune on dev only)")
+    ap.add_argument("--union-minilm", action="store_true",
+                    help="with --encoder intake-encoder: also read clauses with MiniLM, keep the larger margin per clause")
     ap.add_argument("--encoder", default=None,
                     help="override intake.encoder: 'minilm' (the bundled MiniLM) or 'intake-encoder' (the fine-tuned one, "
                          "at the threshold chosen for it on its generated dev set)")
@@ -74,7 +76,7 @@ def main() -> None:
 
         enc = None if args.encoder == "minilm" else args.encoder
         chosen = encoder_intake_settings(enc) if enc else {}
-        settings = dataclasses.replace(engine.intake.settings, encoder=enc, **chosen)
+        settings = dataclasses.replace(engine.intake.settings, encoder=enc, union_minilm=args.union_minilm, **chosen)
         engine = DiagnosisEngine(engine.kb, engine.config, intake=Intake(engine.kb, settings), neural=engine.neural)
     load_s = time.time() - t0
     if args.neural_weight is not None:
@@ -138,7 +140,7 @@ def main() -> None:
     write_result(args.name, figures, sets=sources, knowledge_base=engine.kb.version,
                  conditions=len(engine.kb.conditions), engine_load_seconds=load_s, reasoner_ms_per_posterior=reasoner_ms,
                  neural_weight=engine.config.ensemble.neural_weight,
-                 intake={k: getattr(engine.intake.settings, k) for k in ("use_embeddings", "encoder", "similarity", "similarity_overlap")},
+                 intake={k: getattr(engine.intake.settings, k) for k in ("use_embeddings", "encoder", "similarity", "similarity_overlap", "union_minilm")},
                  published={"symptom_checkers_semigran_2015": {"top1": 0.34, "top3": 0.51, "triage_accuracy": 0.57},
                             "physicians_semigran_2016": {"top1": 0.72, "top3": 0.84},
                             "gps_gilbert_2020": {"top3": 0.82}, "best_symptom_checker_gilbert_2020": {"top3": 0.71},

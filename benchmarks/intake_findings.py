@@ -19,6 +19,8 @@ Modes (each an override of the ``intake:`` settings of configs/diagnosis.yaml):
 * ``minilm``:    lexicon + the bundled MiniLM similarity (``encoder: null``);
 * ``finetuned``: lexicon + the contrastively fine-tuned intake encoder, at its own threshold
   (``encoder: intake-encoder``, the similarity of the encoder's ``intake.json``);
+* ``union``:     the fine-tuned encoder and MiniLM, each at its own threshold; per clause the match further
+  above its encoder's threshold wins (``union_minilm: true``);
 * ``minilm_dev_threshold``: MiniLM at the threshold the same generated dev set picks for it (an ablation:
   how much of the fine-tuned encoder's difference is only its threshold).
 
@@ -45,6 +47,8 @@ MODES: dict[str, dict[str, Any]] = {
     "lexicon": {"use_embeddings": False},
     "minilm": {"use_embeddings": True, "encoder": None},
     "finetuned": {"use_embeddings": True, "encoder": "intake-encoder"},
+    # the fine-tuned encoder and MiniLM together, each at its own threshold; per clause the larger margin wins
+    "union": {"use_embeddings": True, "encoder": "intake-encoder", "union_minilm": True},
     # an ablation: MiniLM at the threshold the same generated dev set picks for it (intake.json of the encoder),
     # to tell the encoder's gain from the threshold's
     "minilm_dev_threshold": {"use_embeddings": True, "encoder": None, "_threshold_of": "minilm_on_the_same_dev"},

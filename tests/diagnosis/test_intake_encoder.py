@@ -107,3 +107,22 @@ def test_the_configured_thresholds_are_those_chosen_for_the_configured_encoder()
         assert chosen, "the configured encoder ships no intake.json with its thresholds"
         assert intake["similarity"] == chosen["similarity"]
         assert intake["similarity_overlap"] == chosen["similarity_overlap"]
+
+
+def test_union_with_minilm_reads_what_the_fine_tuned_encoder_alone_misses(shipped_kb):
+    """The fine-tuned encoder alone misses these red-flag findings; read with MiniLM beside it, each
+    clause keeps the match further above its own encoder's threshold, and they are found again."""
+    from medassist.diagnosis.intake import Intake, IntakeSettings
+    from medassist.models.embed import encoder_intake_settings
+
+    tuned = encoder_intake_settings("intake-encoder")
+    texts = {
+        "sting_bee_wasp": "A wasp stung me on the neck and now my throat feels tight and I'm wheezing.",
+        "dysphagia_food_impaction": "A piece of steak got stuck in my chest an hour ago and won't go down or come back up.",
+    }
+    alone = Intake(shipped_kb, IntakeSettings(encoder="intake-encoder", **tuned))
+    union = Intake(shipped_kb, IntakeSettings(encoder="intake-encoder", union_minilm=True, **tuned))
+    for fid, text in texts.items():
+        assert fid not in {o.id for o in alone.extract(text).observations}
+        found = {o.id: o for o in union.extract(text).observations}
+        assert fid in found and found[fid].present and found[fid].source == "embedding"

@@ -83,6 +83,11 @@ class IntakeSettings:
     encoder: str | None = None
     similarity: float = 0.74  # cosine at which an embedding match is accepted on its own
     similarity_overlap: float = 0.64  # ... and the lower cosine accepted when clause and phrase share a word
+    # with a fine-tuned encoder: also read each clause with the bundled MiniLM at its own thresholds and keep,
+    # per clause, the match further above its encoder's threshold (recall of both, at twice the encoding cost)
+    union_minilm: bool = False
+    minilm_similarity: float = 0.74
+    minilm_similarity_overlap: float = 0.64
     parent_margin: float = 0.04  # prefer the generic parent when the specific finding wins by less than this
     fuzzy_score: float = 88.0  # rapidfuzz ratio to correct an unknown word to a lexicon word
     max_chars: int = 20_000
@@ -125,6 +130,7 @@ class Intake:
         self.measurements = MeasurementReader(load_table(), set(kb.findings), strict=False)  # "fever of 38.5", "BP 165/95"
         self._phrase_emb: np.ndarray | None = None
         self._pipeline: Pipeline | None = None
+        self._minilm_emb: np.ndarray | None = None
 
     # ------------------------------------------------------------------ helpers
     def phrase_embeddings(self) -> np.ndarray:
@@ -140,9 +146,25 @@ class Intake:
                                                  encode=shared_embedder(self._encoder).encode)
         return self._phrase_emb
 
+    def minilm_phrase_embeddings(self) -> np.ndarray:
+        """The bundled MiniLM's phrase vectors (the union with a fine-tuned encoder)."""
+        if self._minilm_emb is None:
+            from medassist.models.embed import embed_phrases
+
+            self._minilm_emb = embed_phrases([p.text for p in self.phrases], shipped=ARTIFACT)
+        return self._minilm_emb
+
     @property
     def _encoder(self) -> str:
         return self.settings.encoder or "minilm"
+
+    def _passes(self) -> list[tuple[str, np.ndarray, float, float]]:
+        """(encoder, phrase vectors, threshold, overlap threshold) of each embedding reading of a clause."""
+        s = self.settings
+        out = [(self._encoder, self.phrase_embeddings(), s.similarity, s.similarity_overlap)]
+        if s.union_minilm and s.encoder:
+            out.append(("minilm", self.minilm_phrase_embeddings(), s.minilm_similarity, s.minilm_similarity_overlap))
+        return out
 
     def _expand(self, s: str) -> str:
         """Spell out clinical abbreviations so the embedding model sees words ("L arm" -> "left arm")."""
@@ -246,7 +268,6 @@ class Intake:
         return result
 
     def _embedding_matches(self, text: str, sentences: list[tuple[int, int]], covered: list[tuple[int, int]]) -> list[Entity]:
-        from medassist.models.embed import shared_embedder
 
         clauses = []
         for s, e in sentences:
@@ -278,15 +299,28 @@ class Intake:
         # clause is embedded twice, as written and without its denial; it is read as the finding written
         # with a negation ("I haven't peed all day") when that wins, else as the finding denied.
         denials = [self._denial(q) for q in queries]
+        best_by_span: dict[tuple[int, int], tuple[float, Entity]] = {}
+        for encoder, phrase_emb, sim, overlap in self._passes():
+            for margin, ent in self._embedding_pass(text, encoder, phrase_emb, sim, overlap, spans, queries, denials):
+                old = best_by_span.get((ent.start, ent.end))
+                if old is None or margin > old[0]:
+                    best_by_span[(ent.start, ent.end)] = (margin, ent)
+        return [ent for _, ent in sorted(best_by_span.values(), key=lambda me: (me[1].start, me[1].end))]
+
+    def _embedding_pass(self, text: str, encoder: str, phrase_emb: np.ndarray, sim: float, overlap: float,
+                        spans: list[tuple[int, int]], queries: list[str],
+                        denials: list[tuple[str, str, bool] | None]) -> list[tuple[float, Entity]]:
+        """One encoder's reading of the clauses: (margin above its threshold, entity) per clause matched."""
+        from medassist.models.embed import shared_embedder
+
         stripped = [d[1] for d in denials if d is not None and d[1]]
-        emb = shared_embedder(self._encoder).encode(queries + stripped)
-        phrase_emb = self.phrase_embeddings()
+        emb = shared_embedder(encoder).encode(queries + stripped)
         sims = emb[: len(queries)] @ phrase_emb.T
         sims_stripped = emb[len(queries):] @ phrase_emb.T if stripped else None
         out = []
         k = 0
         for row, (a, b), q, denial in zip(sims, spans, queries, denials, strict=True):
-            best = self._best_finding(row, q)
+            best = self._best_finding(row, q, sim, overlap)
             negated_by = None
             if denial is not None and not denial[1]:
                 continue  # all reassurance, nothing named ("I feel fine"): no finding either way
@@ -294,7 +328,7 @@ class Intake:
                 cue, plain, says_no = denial
                 if sims_stripped is None:  # pragma: no cover - stripped is non-empty whenever a denial exists
                     raise AssertionError
-                plain_best = self._best_finding(sims_stripped[k], plain)
+                plain_best = self._best_finding(sims_stripped[k], plain, sim, overlap)
                 k += 1
                 phrase_says_no = best is not None and _NEGATIVE_PHRASE.search(best[2]) is not None
                 if phrase_says_no and says_no and (plain_best is None or best[1] >= plain_best[1]):  # type: ignore[index]
@@ -310,10 +344,12 @@ class Intake:
             fid, score, phrase = best
             ent = Entity(a, b, "finding", text[a:b], round(score, 3), "embedding",
                          attributes={"finding": fid, "matched_phrase": phrase})
+            if encoder != self._encoder:
+                ent.attributes["encoder"] = encoder
             if negated_by:
                 ent.negated = True
                 ent.assertion_cues.append(f"negated:{negated_by}")
-            out.append(ent)
+            out.append((score - sim, ent))
         return out
 
     def _denial(self, query: str) -> tuple[str, str, bool] | None:
@@ -339,8 +375,11 @@ class Intake:
         # a clause that is only reassurance ("I feel fine") comes back with nothing left to embed
         return " ".join(words).lower(), rest if len(norm_tokens(rest)) >= 1 else "", says_no
 
-    def _best_finding(self, row: np.ndarray, query: str) -> tuple[str, float, str] | None:
+    def _best_finding(self, row: np.ndarray, query: str, similarity: float | None = None,
+                      overlap: float | None = None) -> tuple[str, float, str] | None:
         s = self.settings
+        similarity = s.similarity if similarity is None else similarity
+        overlap = s.similarity_overlap if overlap is None else overlap
         by_finding: dict[str, tuple[float, int]] = {}
         for j in np.argsort(-row)[:20]:
             fid = self.phrases[j].finding
@@ -350,8 +389,8 @@ class Intake:
         ranked = sorted(by_finding.items(), key=lambda kv: -kv[1][0])
         for fid, (score, j) in ranked[:3]:
             phrase = self.phrases[j].text
-            ok = score >= s.similarity or (
-                score >= s.similarity_overlap and q_stems & {t for _, _, t in norm_tokens(phrase)}
+            ok = score >= similarity or (
+                score >= overlap and q_stems & {t for _, _, t in norm_tokens(phrase)}
             )
             if not ok:
                 continue
