@@ -168,21 +168,30 @@ def main() -> None:
     ap.add_argument("--show-errors", action="store_true", help="print each record's missed and spurious labels")
     args = ap.parse_args()
 
+    run_modes(args, load_set(args.data), MODES, evaluate_mode, per_register=True)
+
+
+def run_modes(args: argparse.Namespace, records: list[dict[str, Any]], table: dict[str, dict[str, Any]],
+              evaluate: Any, *, per_register: bool = False, line: Any = None) -> None:
+    """Score each mode of ``args.modes`` (names in ``table``) side by side on ``records``, print a line per
+    mode and write ``benchmarks/results/{args.name}.json`` (shared with intake_findings.py)."""
     from _common import write_result
 
-    records = load_set(args.data)
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    line = line or _line
     figures: dict[str, Any] = {"n": len(records), "registers": dict(Counter(r["register"] for r in records)),
                                "gold_labels": sum(len(r["findings"]) for r in records),
                                "gold_absent": sum(not f["present"] for r in records for f in r["findings"])}
     all_errors: dict[str, Any] = {}
-    for mode in modes:
-        res = evaluate_mode(records, MODES[mode])
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        if mode not in table:
+            raise SystemExit(f"unknown mode {mode!r}; modes: {', '.join(table)}")
+        res = evaluate(records, table[mode])
         figures[mode] = res["figures"]
         all_errors[mode] = res["errors"]
-        print(_line(mode, res["figures"]))
-        for reg, s in res["figures"]["per_register"].items():
-            print("   " + _line(reg, s))
+        print(line(mode, res["figures"]), flush=True)
+        if per_register:
+            for reg, sc in res["figures"]["per_register"].items():
+                print("   " + _line(reg, sc))
         if args.show_errors:
             for e in res["errors"]:
                 print(f"     {e['id']:5s} missed {e['missed']} spurious {e['spurious']}")

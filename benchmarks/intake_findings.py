@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from intake_eval import errors, gold_labels, load_set, predict, score  # noqa: E402
+from intake_eval import errors, gold_labels, load_set, predict, run_modes, score  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "patient_sentences.jsonl"
@@ -123,32 +123,13 @@ def main() -> None:
     ap.add_argument("--show-errors", action="store_true")
     args = ap.parse_args()
 
-    from _common import write_result
-
     from medassist.knowledge.kb import KnowledgeBase
 
     records = load_set(args.data)
     unknown = check_ids(records, set(KnowledgeBase.load().findings))
     if unknown:
         raise SystemExit("labels name findings the knowledge base does not have: " + ", ".join(unknown))
-    figures: dict[str, Any] = {"n": len(records), "registers": dict(Counter(r["register"] for r in records)),
-                               "gold_labels": sum(len(r["findings"]) for r in records),
-                               "gold_absent": sum(not f["present"] for r in records for f in r["findings"])}
-    all_errors: dict[str, Any] = {}
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        if mode not in MODES:
-            raise SystemExit(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
-        res = evaluate_mode(records, MODES[mode])
-        figures[mode] = res["figures"]
-        all_errors[mode] = res["errors"]
-        print(_line(mode, res["figures"]), flush=True)
-        if args.show_errors:
-            for e in res["errors"]:
-                print(f"     {e['id']:5s} missed {e['missed']} spurious {e['spurious']}")
-    data = Path(args.data).resolve()
-    write_result(args.name, figures, data=str(data.relative_to(HERE.parent)) if data.is_relative_to(HERE.parent) else str(data),
-                 scoring="micro over (finding id, present) pairs; lenient accepts ancestor/descendant ids",
-                 errors=all_errors)
+    run_modes(args, records, MODES, evaluate_mode, line=_line)
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def _suggest(key: str) -> str:
     return repr(close[0]) if close else "one of the documented keys"
 
 
-def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+def set_key(tree: dict[str, Any], dotted: str, value: Any) -> None:
     node = tree
     parts = dotted.split(".")
     for part in parts[:-1]:
@@ -183,22 +183,26 @@ def parse_overrides(items: list[str]) -> list[tuple[str, Any]]:
     return out
 
 
+def read_tree(source: str | Path | dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A config as a plain mapping (a copy of a dict, or a YAML file's top level) and where it came from
+    (" in PATH", or "" for a dict); an unreadable file or a non-mapping is E206."""
+    if isinstance(source, dict):
+        return dict(source), ""
+    path = Path(source)
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(ErrorCode.E206, path=path, detail=exc) from exc
+    if not isinstance(tree, dict):
+        raise ConfigError(ErrorCode.E206, path=path, detail="the top level must be a mapping")
+    return tree, f" in {path}"
+
+
 def load_config(source: str | Path | dict[str, Any], overrides: list[str] | None = None) -> TrainConfig:
     """Load a YAML file (or dict), apply ``key=value`` overrides and validate."""
-    where = ""
-    if isinstance(source, dict):
-        tree = dict(source)
-    else:
-        path = Path(source)
-        try:
-            tree = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(ErrorCode.E206, path=path, detail=exc) from exc
-        if not isinstance(tree, dict):
-            raise ConfigError(ErrorCode.E206, path=path, detail="the top level must be a mapping")
-        where = f" in {path}"
+    tree, where = read_tree(source)
     for key, value in parse_overrides(overrides or []):
-        _set(tree, key, value)
+        set_key(tree, key, value)
     try:
         cfg = TrainConfig.model_validate(tree)
     except ValidationError as exc:

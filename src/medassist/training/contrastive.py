@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medassist.errors import ConfigError, ErrorCode
 from medassist.models.lora_encoder import META, WEIGHTS, load_encoder, lora_encoder
-from medassist.training.config import LoraConfig
+from medassist.training.config import LoraConfig, read_tree, set_key
 
 INTAKE_SETTINGS = "intake.json"
 
@@ -88,22 +88,9 @@ class ContrastiveConfig(_Section):
 
 
 def load_contrastive_config(source: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None) -> ContrastiveConfig:
-    if isinstance(source, dict):
-        tree, path = dict(source), None
-    else:
-        path = Path(source)
-        try:
-            tree = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(ErrorCode.E206, path=path, detail=exc) from exc
-        if not isinstance(tree, dict):
-            raise ConfigError(ErrorCode.E206, path=path, detail="the top level must be a mapping")
+    tree, _ = read_tree(source)
     for key, value in (overrides or {}).items():
-        node = tree
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
+        set_key(tree, key, value)
     try:
         return ContrastiveConfig.model_validate(tree)
     except ValidationError as exc:
