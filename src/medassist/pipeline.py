@@ -2,6 +2,8 @@
 
 Each component declares which Note fields it ``reads`` and ``writes``; the pipeline checks at build
 time that every field a component reads is written by an earlier one (or is ``text``/``id``/``meta``).
+A component may also declare fields it ``uses`` when present (assertion uses sections to bound its
+scopes, and works without them): no later component may write such a field, since it would come too late.
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ class Pipeline:
                 key=f"components.{name}",
                 detail=f"it reads {missing}, which no earlier component writes; move it after the component that does",
             )
+        for earlier_name, earlier in self.components:
+            late = [f for f in getattr(earlier, "uses", ()) if f in getattr(component, "writes", ()) and f not in written]
+            if late:
+                raise ConfigError(
+                    ErrorCode.E203,
+                    key=f"components.{name}",
+                    detail=f"it writes {late}, which {earlier_name!r} (earlier) uses when present; move {name!r} before it",
+                )
         self.components.append((name, component))
 
     @property

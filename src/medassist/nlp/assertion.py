@@ -125,6 +125,7 @@ class _Cue:
 
 class AssertionDetector:
     reads: tuple[str, ...] = ("entities",)
+    uses: tuple[str, ...] = ("sentences", "sections")  # scope bounds when present (else its own sentence split)
     writes: tuple[str, ...] = ("entities",)
 
     def __init__(self, rules: RuleSet, use_sections: bool = True) -> None:
