@@ -140,14 +140,14 @@ class Intake:
             texts = [p.text for p in self.phrases]
             tuned = intake_encoder_dir(self.settings.encoder) if self.settings.encoder else None
             if tuned is None:
-                self._phrase_emb = embed_phrases(texts, shipped=ARTIFACT)
+                self._phrase_emb = self.minilm_phrase_embeddings()
             else:  # the fine-tuned encoder ships its own phrase vectors
                 self._phrase_emb = embed_phrases(texts, shipped=tuned / "finding_phrases.npz", model=encoder_key(str(tuned)),
                                                  encode=shared_embedder(self._encoder).encode)
         return self._phrase_emb
 
     def minilm_phrase_embeddings(self) -> np.ndarray:
-        """The bundled MiniLM's phrase vectors (the union with a fine-tuned encoder)."""
+        """The bundled MiniLM's phrase vectors (the default encoder, and the union with a fine-tuned one)."""
         if self._minilm_emb is None:
             from medassist.models.embed import embed_phrases
 
