@@ -97,7 +97,6 @@ class ErrorCode(str, Enum):
     E713 = "A {what} entry is {length} characters long; the limit is {limit}. Give one name per entry."
     E714 = "{what} must be a list of strings (got {got}). Pass e.g. ['warfarin', 'ibuprofen']."
 
-
     # 8xx: personalised health management (medassist.health): 80x risk scores, 81x-82x the patient record
     # and FHIR input, 83x-84x prevention rules, 85x the plan
 
