@@ -30,3 +30,16 @@ def test_a_broken_drug_table_stops_the_lexicon(monkeypatch: pytest.MonkeyPatch) 
         lexicon.build_lexicon.__wrapped__(use_kb=False, use_drugs=True)
     assert exc.value.code is ErrorCode.E701 and "drugs_01.yaml" in str(exc.value)
     assert lexicon.build_lexicon.__wrapped__(use_kb=False, use_drugs=False).size > 0  # without drugs: say so
+
+
+def test_the_lexicon_is_the_same_in_every_process():
+    """Building the lexicon does not depend on Python's per-process string hashing (it walked sets)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from medassist.nlp.lexicon import build_lexicon; l = build_lexicon(); print(l.size, l.digest)"
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+            for seed in ("1", "2")}
+    assert len(outs) == 1, outs

@@ -161,14 +161,14 @@ def _kb_terms(lex: Lexicon, kb_path: str | None) -> int:
         concepts = [("medassist-kb", cond.id, cond.name)]
         if getattr(cond, "icd10", None):
             concepts.append(("icd10cm", cond.icd10, cond.name))
-        for term in {cond.name, *([cond.lay_name] if cond.lay_name else []), *cond.aliases}:
+        for term in dict.fromkeys([cond.name, *([cond.lay_name] if cond.lay_name else []), *cond.aliases]):  # ordered: same lexicon every run
             lex.add(term, TermInfo("problem", cond.name, list(concepts), "kb", _case_rule(term, "problem")))
             n += 1
     for f in kb.findings.values():
         concepts = [("medassist-kb", f.id, f.name)]
         # history / risk-factor findings ("known heart disease": "CABG") rank below tests and procedures
         rank = 5 if getattr(f, "kind", "") in ("history", "risk_factor", "exposure") else None
-        for term in {f.name, *f.lay, *f.clinical}:
+        for term in dict.fromkeys([f.name, *f.lay, *f.clinical]):
             lex.add(
                 term, TermInfo("finding", f.name, list(concepts), "kb", _case_rule(term, "finding"), rank)
             )
