@@ -112,3 +112,65 @@ def test_names_in_lower_case_and_capitals_after_titles_and_relations(deid: Deide
                                   "pt remains intubated per protocol", "DR AWARE. SON CALLED"])
 def test_no_name_after_a_title_or_relation_when_none_follows(deid: Deidentifier, text: str) -> None:
     assert [s.text for s in deid.find(text) if s.label == "NAME"] == []
+
+
+# Places in nursing shorthand, whatever the case (issue 10): invented sentences in the shapes the real notes use.
+@pytest.mark.parametrize("text,place", [
+    ("s/p turp at dunmore hospital last spring.", "dunmore"),
+    ("PT WORKS AS AN AIDE AT CASTLEFORD MEMORIAL.", "CASTLEFORD"),
+    ("TRANSFERRED TO BRISWICK 4 POST PROCEDURE.", "BRISWICK 4"),
+    ("plan: transfer to halvorsen 2 in am.", "halvorsen 2"),
+    ("pt med-flighted to KMC for cath.", "KMC"),
+    ("pt recieved from university of elmstead hospital intubated.", "university of elmstead"),
+    ("SOCIAL: LIVES WITH SON IN PEMBERTON.", "PEMBERTON"),
+    ("daughter flying in tomorrow from tarrowby.", "tarrowby"),
+])
+def test_places_in_nursing_shorthand(deid: Deidentifier, text: str, place: str) -> None:
+    found = deid(Note(text=text)).phi
+    covered = [s for s in found if s.start <= text.index(place) < s.end]
+    assert covered and covered[0].label in ("FACILITY", "CITY"), [(s.text, s.label) for s in found]
+
+
+@pytest.mark.parametrize("text", [
+    "Brief hospital course: the patient did well.",
+    "Care was taken to identify and preserve the nerve.",
+    "pt transferred to chair with assist x2.",
+    "TRANSFER TO MICU 2 FOR CLOSER MONITORING.",
+    "returned to baseline after lasix.",
+    "blood cx sent from a-line and swan.",
+    "He could develop complex regional pain syndrome.",
+    "pt was taken to the intensive care unit in stable condition.",
+    "PT DISCHARGED HOME IN STABLE CONDITION.",
+    "admitted to feeling lightheaded at home.",
+])
+def test_no_place_in_clinical_transfers_and_courses(deid: Deidentifier, text: str) -> None:
+    places = [(s.text, s.label) for s in deid(Note(text=text)).phi if s.label in ("FACILITY", "CITY", "ADDRESS")]
+    assert places == []
+
+
+# Clinicians in nursing notes (issue 10): signatures in any case, roles used as titles, an initial and a surname.
+@pytest.mark.parametrize("text,name", [
+    ("pt resting comfortably overnight.\nlinda tesker rn", "linda tesker"),
+    ("SX FOR TAN SPUTUM.\nHAROLD W. BRIXLEY, RRT", "HAROLD W. BRIXLEY"),
+    ("WIFE IN TO VISIT, SPOKE WITH HO DUNWICH RE: PLAN.", "DUNWICH"),
+    ("MET W/ CASEWORKER LEONA FARQUAR TODAY.", "LEONA FARQUAR"),
+    ("MILRINONE OFF AS PER W. KOVALENKO.", "W. KOVALENKO"),
+    ("FREQUENT PVCS. T. ZABRISKY AWARE.", "T. ZABRISKY"),
+])
+def test_clinician_names_in_nursing_shorthand(deid: Deidentifier, text: str, name: str) -> None:
+    start = text.index(name)
+    assert any(s.start <= start and s.end >= start + len(name) and s.label == "NAME" for s in deid.find(text)), \
+        [(text[s.start:s.end], s.label) for s in deid.find(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "ccu nsg progress note: neuro--conts sedation.",
+    "Pt. NP suctioned x3 for thick secretions.",
+    "crackles 1/2 way up. creat 1.7 up from 1.5.",
+    "abd soft w/ b. sounds present.",
+    "ho up to evaluate the rhythm.",
+    "The case manager maintained contact with the family.",
+    "WITHIN TWO HOURS MD NOTIFIED OF SATURATION.",
+])
+def test_no_name_in_nursing_shorthand_without_one(deid: Deidentifier, text: str) -> None:
+    assert [text[s.start:s.end] for s in deid.find(text) if s.label == "NAME"] == []

@@ -19,6 +19,17 @@ _TITLE_STOP = frozenset({"the", "a", "an", "and", "or", "on", "in", "of", "is", 
 Add = Callable[[Hit], None]
 
 
+def mixed_case(text: str) -> bool:
+    """Is the note written in ordinary mixed case, where a name is capitalised, rather than in upper case or
+    in lower case, where case says nothing?  Mixed case: most words are not upper case and most sentences
+    start with a capital."""
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    if len(words) < 4 or sum(w.isupper() for w in words) > 0.6 * len(words):
+        return False
+    starts = re.findall(r"(?:^|[.!?:]\s+)([A-Za-z])", text)
+    return bool(starts) and sum(c.isupper() for c in starts) >= 0.5 * len(starts)
+
+
 class Recognizer(Protocol):
     """Finds one kind of identifier; appends what it finds to ``hits`` (names read the earlier hits)."""
 

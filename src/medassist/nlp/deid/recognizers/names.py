@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from medassist.nlp.deid.patterns import alt
-from medassist.nlp.deid.recognizers.base import Context
+from medassist.nlp.deid.recognizers.base import MONTHS_FULL, Context, mixed_case
 from medassist.nlp.deid.types import Hit
 
 _I = re.IGNORECASE
@@ -21,6 +21,17 @@ class NameRecognizer:
         self.ctx = ctx
         p, w = ctx.p, ctx.words
         self.title = re.compile(rf"\b(?:{alt(w.get('titles', []))})\b(?:\.\s*|\s+)", _I)
+        self.role_title = re.compile(rf"(?<![\w/-])(?:{alt(w.get('role_titles', []))})[ \t]+", _I)
+        creds = alt(w.get("credentials", []))
+        self.care_places = frozenset(x.lower() for x in w.get("care_places", []))
+        self.credential_words = frozenset(x.lower() for x in w.get("credentials", []))
+        self.any_case_before_credential = re.compile(
+            rf"((?:[A-Za-z][A-Za-z'-]+|[A-Za-z]\.)(?:[ \t]+(?:[A-Za-z][A-Za-z'-]+|[A-Za-z]\.)){{1,2}}),?[ \t]+(?:{creds})"
+            rf"(?![\w])(?=[ \t]*(?:$|\n|[);]))", _I | re.MULTILINE)
+        self.initial_surname = re.compile(
+            r"(?:(?<=[\s(/-])|^)([A-Za-z])\.[ \t]?([A-Za-z][A-Za-z'-]{2,})(?=[ \t.,;)-]|$)", re.MULTILINE)
+        self.initial_before = re.compile(rf"[ \t.,-]*\(?(?:{alt(w.get('initial_name_before', []))})\b", _I)
+        self.initial_after = re.compile(rf"(?:{alt(w.get('initial_name_after', []))})[ \t]*$", _I)
         self.not_after_title = frozenset(x.lower() for x in w.get("not_names_after_title", []))
         self.lower_word = re.compile(r"[a-z][a-z'-]*[a-z]")
         self.caps_word = re.compile(r"[A-Z][A-Z'-]*[A-Z]")
@@ -158,6 +169,43 @@ class NameRecognizer:
                 span = None  # "DR AWARE", "Dr. Called"
             if span:  # after a title, a name is a person even before "sign" or "test"
                 add(Hit(span[0], span[1], "NAME"))
+        # 1b. roles used as titles in nursing notes: "HO SCHWARZ", "np grace made aware" (any case)
+        mixed = mixed_case(text)
+        for m in self.role_title.finditer(text):
+            if mixed and not text[m.end() : m.end() + 1].isupper():
+                continue
+            if text[m.start() : m.end()].strip().isupper() and text[m.end() : m.end() + 1].isupper():
+                span = self.take_lower_name(text, m.end(), max_tokens=2, caps=True)
+            elif text[m.end() : m.end() + 1].islower():
+                span = self.take_lower_name(text, m.end(), max_tokens=2)
+            else:
+                span = self.take_name(text, m.end(), caps=False, max_tokens=2, cue=True, title=True)
+            if span and re.match(r"[A-Za-z'-]+", text[span[0] : span[1]]).group().lower() not in self.not_after_title:  # type: ignore[union-attr]
+                add(Hit(span[0], span[1], "NAME", score=0.9))
+        # 1c. a name before a credential, in any case: "anita morris rn", "FRANCIS G. LEVINE, RRT"
+        for m in self.any_case_before_credential.finditer(text):
+            toks = list(re.finditer(r"[A-Za-z][A-Za-z'-]*\.?", m.group(1)))
+            keep = []
+            for t in reversed(toks):
+                low = t.group().lower().rstrip(".")
+                if (low in ctx.not_names or low in self.not_after_title or low in ctx.vocab
+                        or (len(low) > 1 and low.rstrip("s") in ctx.vocab) or low in self.credential_words):
+                    break
+                keep.append(t)
+            lexicon = ctx.lex.first_names | ctx.lex.last_names
+            if len(keep) >= 2 and any(t.group().lower().rstrip(".") in lexicon for t in keep if len(t.group()) > 2):
+                add(Hit(m.start(1) + keep[-1].start(), m.start(1) + keep[0].end(), "NAME", score=0.9))
+        # 1d. an initial and a surname after "per" or before "aware": "AS PER B. KARGAS", "W. MAROTTA AWARE"
+        for m in self.initial_surname.finditer(text):
+            surname = m.group(2)
+            low = surname.lower()
+            if (low in ctx.not_names or low in ctx.vocab or low in self.not_after_title or low in MONTHS_FULL
+                    or low in ctx.not_places or low in self.care_places
+                    or not (low in ctx.lex.last_names or (ctx.unknown_word(surname) and not surname.islower()))):
+                continue
+            before = text[max(0, m.start() - 12) : m.start()]
+            if self.initial_before.match(text, m.end()) or self.initial_after.search(before):
+                add(Hit(m.start(1), m.end(2), "NAME", score=0.9))
         # 2. cues: "Patient: John Smith", "seen by Jane Doe", "wife Mary"
         if self.cue_colon is not None:
             for m in self.cue_colon.finditer(text):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from medassist.nlp.deid.patterns import alt
-from medassist.nlp.deid.recognizers.base import Context
+from medassist.nlp.deid.recognizers.base import MONTHS_FULL, Context, mixed_case
 from medassist.nlp.deid.types import Hit
 
 _STATE_NAMES = (
@@ -45,6 +45,21 @@ class PlaceRecognizer:
             rf"(?:\b(?:St\.?|Saint|Mount|Mt\.?)[ \t]+)?(?:\b[A-Z][A-Za-z'&-]+(?:'s)?[ \t]+){{1,4}}(?:{fac})\b"
         )
         self.town_after = p.get("town_after_address")
+        # case-blind rules for nursing notes (lower-case and upper-case text)
+        self.generic = frozenset(x.lower() for x in w.get("generic_facility_words", []))
+        self.care_places = frozenset(x.lower() for x in w.get("care_places", []))
+        self.tail = re.compile(rf"\b(?:{alt(w.get('facility_tail_words', []))})\b", re.IGNORECASE)
+        verbs = alt(w.get("transfer_verbs", []))
+        self.transfer = re.compile(
+            rf"(?<![\w-])(?:{verbs})[ \t]+(?:back[ \t]+|over[ \t]+)?(?:to|from|at)[ \t]+(?:the[ \t]+)?"
+            rf"([A-Za-z][A-Za-z'-]*)(?:[ \t]*(\d{{1,2}})(?![\d/:.]))?", re.IGNORECASE)
+        self.lives_in = re.compile(
+            r"\b(?:lives|living|resides?|residing|home|house|apartment|bakery|business)\b[^.\n;:]{0,30}?\bin[ \t]+"
+            r"([A-Za-z][A-Za-z'-]+)", re.IGNORECASE)
+        self.travel_from = re.compile(
+            r"\b(?:fly|flying|flew|flown|flies|drive|driving|drove|coming|came|visiting|arrive|arriving|arrived|"
+            r"travel(?:l)?ing|travel(?:l)?ed|daughter|son|sister|brother|wife|husband|family|niece|nephew)"
+            r"(?:[ \t]+[\w']+){0,6}?[ \t]+from[ \t]+(?:the[ \t]+)?([A-Za-z][A-Za-z'-]+)", re.IGNORECASE)
         self.zip_after = p.get("zip_after_town")
 
     def find(self, text: str, hits: list[Hit]) -> None:
@@ -98,6 +113,75 @@ class PlaceRecognizer:
             if k >= len(words) - 1:
                 continue
             add(Hit(m.start() + words[k].start(), m.end(), "FACILITY", score=0.8))
+        self.case_blind(text, hits)
+
+    # ------------------------------------------------------------------ case-blind (nursing notes)
+    _BEFORE = re.compile(r"((?:[A-Za-z][A-Za-z'.&-]*[ \t]+){1,3})$")
+    _unit_after = re.compile(r"[ \t]*(?:care|unit|units|room|floor|ward|suite|bay|lab|nursery|service|"
+                             r"department|center|centre|clinic|laboratory|suite|theater|theatre)\b", re.IGNORECASE)
+    _AFTER_NOT_NAME = frozenset({"course", "day", "days", "stay", "admission", "admissions", "discharge", "bed",
+                                 "beds", "acquired", "records", "record", "staff", "based", "policy", "protocol",
+                                 "anesthesia", "anaesthesia", "wall", "lymph", "block", "nodes", "visit", "visits"})
+
+    def _plain_word(self, word: str) -> bool:
+        low = word.lower().rstrip(".")
+        return (low in self.generic or low in self.care_places or low in self.ctx.vocab or low in MONTHS_FULL
+                or (low.endswith("ing") and low not in self.ctx.lex.cities)
+                or not low.replace("'", "").replace("-", "").isalpha())
+
+    def case_blind(self, text: str, hits: list[Hit]) -> None:
+        """Place names in nursing shorthand, whatever their case: the words before a facility word ("TURP at
+        reisterstown hospital", "HARFORD MEMORIAL"), a place after a transfer verb ("TRANSFER TO QUARTERMAIN 2",
+        "transferred to GH"), and a town after "lives in" or "flying in from"."""
+        ctx = self.ctx
+        mixed = mixed_case(text)
+        for m in self.tail.finditer(text):
+            after = re.match(r"[ \t]*([A-Za-z]+)", text[m.end() : m.end() + 20])
+            if after and after.group(1).lower() in self._AFTER_NOT_NAME:
+                continue
+            bm = self._BEFORE.search(text, max(0, m.start() - 60), m.start())
+            if not bm:
+                continue
+            words = list(re.finditer(r"\S+", bm.group(1)))
+            first = None
+            k = len(words) - 1
+            while k >= 0:
+                w = words[k].group()
+                low = w.lower().rstrip(".")
+                if low == "of" and k > 0 and words[k - 1].group().lower().rstrip(".") in ("university", "univ", "u"):
+                    first = k - 1
+                    k -= 2
+                    continue
+                if low not in ("university", "univ", "u", "st", "saint", "mt", "mount") and self._plain_word(w):
+                    break
+                if mixed and not w[0].isupper():
+                    break
+                first = k
+                k -= 1
+            if first is None:
+                continue
+            s = bm.start(1) + words[first].start()
+            add_end = m.end()
+            hits.append(Hit(s, add_end, "FACILITY", score=0.9))
+        for m in self.transfer.finditer(text):
+            place, ward = m.group(1), m.group(2)
+            low = place.lower()
+            if (self._plain_word(place) or low in ctx.not_places or low in ctx.not_names or len(low) < 2
+                    or (mixed and not place[0].isupper())
+                    or self._unit_after.match(text, m.end(2) if ward else m.end(1))):
+                continue
+            short = len(low) <= 4 and (place.isupper() or place.islower())
+            if ward or short or low in ctx.lex.cities or ctx.unknown_word(place):
+                hits.append(Hit(m.start(1), m.end(2) if ward else m.end(1), "FACILITY", score=0.9))
+        for pat in (self.lives_in, self.travel_from):
+            for m in pat.finditer(text):
+                place = m.group(1)
+                low = place.lower()
+                if (self._plain_word(place) or low in ctx.not_places or low in ctx.not_names
+                        or (mixed and not place[0].isupper())):
+                    continue
+                if low in ctx.lex.cities or ctx.unknown_word(place):
+                    hits.append(Hit(m.start(1), m.end(1), "CITY", score=0.9))
 
     def address_tail(self, text: str, hits: list[Hit]) -> None:
         """After a street address comes the town, after a town the ZIP code: "12 Oak St, Oxbow 02155"."""
