@@ -261,7 +261,9 @@ SECTIONS = [
      + avey_rows("diagnosis_session_final", "Diagnosis, with the not-covered model, measured values and the intake pipeline")
      + not_covered_rows()
      + deid_real_rows("deid_eval_real_first_run", "De-id rules, first run")
-     + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")),
+     + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")
+     + deid_real_rows("deid_eval_real_rules_all_folds", "De-id, case-blind rules (2026-12-06), all notes")
+     + deid_real_rows("deid_eval_real_fold0_places", "De-id, case-blind rules + shipped tagger, held-out patients")),
     ("Intake on patients' own words (issue 11; hand-written set, never tuned on)",
      lambda: intake_findings_rows("intake_findings_first_run", "Intake findings, first run")
      + intake_findings_rows("intake_findings", "Intake findings, before vs after the fine-tuned encoder")),
@@ -277,6 +279,7 @@ KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
          "diagnosis_kb622_after", "diagnosis_session_final", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
+         "deid_eval_real_rules_all_folds", "deid_eval_real_fold0_places",
          "intake_findings_first_run", "intake_findings"}
 
 

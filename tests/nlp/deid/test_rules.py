@@ -174,3 +174,20 @@ def test_clinician_names_in_nursing_shorthand(deid: Deidentifier, text: str, nam
 ])
 def test_no_name_in_nursing_shorthand_without_one(deid: Deidentifier, text: str) -> None:
     assert [text[s.start:s.end] for s in deid.find(text) if s.label == "NAME"] == []
+
+
+@pytest.mark.parametrize("text,date", [
+    ("PMH: CAD W AMI 7/81, HTN.", "7/81"),
+    ("ADMITTED FROM REHAB WITH MI 3/6. STENT TO LAD.", "3/6"),
+    ("s/p cardiac arrest 6/5, transferred for cath.", "6/5"),
+])
+def test_short_dates_after_clinical_events(deid: Deidentifier, text: str, date: str) -> None:
+    start = text.index(date)
+    assert any(s.start <= start and s.end >= start + len(date) and s.label == "DATE" for s in deid.find(text))
+
+
+@pytest.mark.parametrize("text", ["MI with EF 3/5 of normal.", "murmur 2/6 after the MI", "BP 7/81 after arrest",
+                                  "strength 4/5 post stroke",
+                                  "s/p MI, pain 3/10 overnight"])
+def test_no_date_in_scores_near_clinical_events(deid: Deidentifier, text: str) -> None:
+    assert [text[s.start:s.end] for s in deid.find(text) if s.label == "DATE"] == []

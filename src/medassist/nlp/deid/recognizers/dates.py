@@ -23,6 +23,8 @@ class DateRecognizer:
         self.not_after = p.get("short_date_not_after")
         self.not_before = p.get("short_date_not_before")
         self.ordinal = p.get("ordinal_day")
+        self.month_short_year = p.get("month_short_year")
+        self.event_cues = p.get("short_date_event_cues")
         self.month = p.get("month_alone")
         self.holiday = re.compile(rf"\b(?:{alt(ctx.words.get('holidays', []))})\b", re.IGNORECASE)
 
@@ -32,7 +34,7 @@ class DateRecognizer:
         if self.not_after.match(after) or self.not_before.search(before):
             return bool(self.cues.search(before)) and not self.not_after.match(after)
         month, day = int(m.group(1)), int(m.group(2))
-        if self.cues.search(before):
+        if self.cues.search(before) or self.event_cues.search(before):
             return True
         if day == 10:
             return False  # "8/10" is a pain score far more often than August 10th
@@ -55,6 +57,8 @@ class DateRecognizer:
         for m in self.short.finditer(text):
             if self.is_short_date(text, m):
                 hits.append(Hit(m.start(), m.end(), "DATE", score=0.9))
+        for m in self.month_short_year.finditer(text):
+            hits.append(Hit(m.start(1), m.end(1), "DATE", score=0.9))
         for m in self.ordinal.finditer(text):
             hits.append(Hit(m.start(1), m.end(1), "DATE", score=0.9))
         for m in self.month.finditer(text):
