@@ -293,7 +293,7 @@ def _vaccine(rule: VaccineRule, r: PatientRecord, scores: Mapping[str, float]) -
     who = rule.who + (f" ({'; '.join(verdict.met)})" if verdict.met else "")
     s = rule.schedule
     doses = [e for e in r.history if e.kind == "vaccine" and e.key in s.products]
-    dated = sorted((e.date for e in doses if e.date is not None))
+    dated = sorted(e.date for e in doses if e.date is not None)
     last = dated[-1] if dated else None
     if s.type == "seasonal":
         assert s.season_start is not None
