@@ -99,6 +99,23 @@ class ErrorCode(str, Enum):
 
     # 8xx: personalised health management (medassist.health): 80x risk scores, 81x-82x the patient record
     # and FHIR input, 83x-84x prevention rules, 85x the plan
+    E811 = "The patient record must be a JSON object (got {got}). Give an object with fields such as birth_date, sex, conditions, vitals and labs (see medassist.health.record)."
+    E812 = "{path}: the patient record cannot be read ({detail}). Give a UTF-8 JSON file holding one object."
+    E813 = "Field {field!r} is not part of the patient record. Use only: {fields}."
+    E814 = "Field {field!r}: {problem}. {hint}"
+    E815 = "Age {value} is not possible. Give an age in whole years between 0 and 120, or the birth date."
+    E816 = "Field 'sex' must be 'female' or 'male' (or left out when unknown); the value given is neither. FHIR gender 'other' and 'unknown' are read as not stated."
+    E817 = "Field 'birth_date' ({value}) {problem}. Check the date (YYYY-MM-DD) and the as_of date ({as_of})."
+    E818 = "Age {age} and birth date {birth_date} disagree (the birth date gives {derived} at {as_of}). Give one of them, or make them agree."
+    E819 = "{field} = {value} {unit} is not possible (expected {low} to {high} {unit}). Check the number and its unit."
+    E820 = "{field}: the unit {unit!r} is not known. Use one of: {units}."
+    E821 = "Field {field!r} must be one of {choices} (or left out when unknown); the value given is not."
+    E822 = "history.{kind}[{index}]: {problem}. Each entry looks like {example}."
+    E823 = "The FHIR input is not a Bundle (resourceType {got}). Give a FHIR R4 Bundle (resourceType 'Bundle') whose entries hold one Patient and its Conditions, Observations, Immunizations and so on."
+    E824 = "The FHIR Bundle has no Patient resource. Add an entry with a Patient (birthDate, gender)."
+    E825 = "The FHIR Bundle has {count} Patient resources. Give one patient per Bundle."
+    E826 = "FHIR {resource} (entry {index}): {problem}. {hint}"
+    E827 = "Unknown record value {name!r}. Ask for one of: {names}."
 
 class MedAssistError(Exception):
     """An error with a catalogue code and an actionable message."""
@@ -135,6 +152,10 @@ class DrugDataError(KnowledgeBaseError):
 
 class DrugInputError(InputError):
     """A drug, condition or allergy list the checker cannot use (E71x)."""
+
+
+class HealthInputError(InputError):
+    """Invalid patient record or health input (E8xx)."""
 
 
 def missing_extra(package: str, extra: str) -> ConfigError:
