@@ -25,6 +25,7 @@ import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -421,6 +422,12 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _report(value: float, decimals: int) -> float | int:
+    """The value as reported: rounded half up (89.5 -> 90, 24.95 -> 25.0), as a person rounding would."""
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return float(rounded) if decimals else int(rounded)
+
+
 def _expand_answers(spec: ScoreSpec, raw: dict[str, Any]) -> dict[str, Any]:
     if "answers" not in raw or spec.method != "sum":
         return raw
@@ -655,7 +662,7 @@ def compute(score_id: str, inputs: Mapping[str, Any] | None = None, /, **kwargs:
         return ScoreResult(spec.id, spec.name, None, spec.unit, None, None, False, "; ".join(reasons), missing,
                            inputs_used, source, [t for _, t in flags], [i for i, _ in flags])
     out = _METHODS[spec.method](spec, params, given)
-    value: float | int = round(out.value, spec.decimals) if spec.decimals else int(round(out.value))
+    value = _report(out.value, spec.decimals)
     band = _band(value, spec.categories)
     assert band is not None, f"{spec.id}: no category for {value}"
     category = band.label
@@ -666,6 +673,21 @@ def compute(score_id: str, inputs: Mapping[str, Any] | None = None, /, **kwargs:
     flags += out.flags
     return ScoreResult(spec.id, spec.name, value, spec.unit, category, interpretation, True, None, [],
                        inputs_used, source, [t for _, t in flags], [i for i, _ in flags], out.details)
+
+
+def category_for(score_id: str, value: float) -> tuple[str, str]:
+    """The category (label, interpretation) of a reported value of a score, e.g. an eGFR from a laboratory
+    report: ``category_for("egfr_ckd_epi_2021", 52)`` is ``("G3a", ...)``."""
+    spec, _ = _spec(score_id)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise HealthInputError(ErrorCode.E804, score=spec.id, name="value", expected="a number",
+                               got=type(value).__name__, example="a plain number such as 52")
+    band = _band(value, spec.categories)
+    if band is None:
+        low = spec.categories[0].bound
+        raise HealthInputError(ErrorCode.E803, score=spec.id, name="value", value=_fmt(value), unit=f" {spec.unit}",
+                               low=_fmt(low), high="any", advice="Check the value.")
+    return band.label, band.interpretation
 
 
 def _inputs_meta(name: str, inp: InputSpec) -> dict[str, Any]:
@@ -787,5 +809,5 @@ def gad7(answers: Sequence[int | None]) -> ScoreResult:
     return compute("gad7", answers=answers)
 
 
-__all__ = ["PATH", "Catalogue", "ScoreResult", "bmi", "cha2ds2_vasc", "compute", "curb65", "egfr_ckd_epi_2021",
+__all__ = ["PATH", "Catalogue", "ScoreResult", "bmi", "category_for", "cha2ds2_vasc", "compute", "curb65", "egfr_ckd_epi_2021",
            "findrisc", "gad7", "has_bled", "list_scores", "load_scores", "pce_ascvd", "phq9", "score_info"]
