@@ -99,6 +99,14 @@ class ErrorCode(str, Enum):
 
     # 8xx: personalised health management (medassist.health): 80x risk scores, 81x-82x the patient record
     # and FHIR input, 83x-84x prevention rules, 85x the plan
+    E801 = "Unknown risk score {score!r}. Use one of: {scores} (medassist.health.scores.list_scores() lists them with their inputs)."
+    E802 = "{score}: unknown input {name!r}. Its inputs are: {inputs}."
+    E803 = "{score}: {name} = {value}{unit} is outside the valid range {low} to {high}{unit}. {advice}"
+    E804 = "{score}: {name} must be {expected} (got {got}). Give it as {example}."
+    E805 = "{score}: {name} must be one of: {choices} (got a value that is none of them). Use one of the listed words."
+    E806 = "{score}: {name} cannot be given in unit {unit!r}. Use one of: {units}."
+    E807 = "{score}: expected {count} answers, one per question, each 0-3 (got {got}). Give every answer in the questionnaire's order."
+    E808 = "{score}: {name} was given twice (as {first} and as {second}). Give it once."
     E811 = "The patient record must be a JSON object (got {got}). Give an object with fields such as birth_date, sex, conditions, vitals and labs (see medassist.health.record)."
     E812 = "{path}: the patient record cannot be read ({detail}). Give a UTF-8 JSON file holding one object."
     E813 = "Field {field!r} is not part of the patient record. Use only: {fields}."
@@ -155,7 +163,8 @@ class DrugInputError(InputError):
 
 
 class HealthInputError(InputError):
-    """Invalid patient record or health input (E8xx)."""
+    """Invalid patient record or health input (E8xx): an unusable record field, or a risk-score input that is
+    unknown, of the wrong type or outside its valid range."""
 
 
 def missing_extra(package: str, extra: str) -> ConfigError:
