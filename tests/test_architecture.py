@@ -42,6 +42,9 @@ class Rule:
 RULES = (
     Rule("nlp-not-service", _under("medassist.nlp"), _under("medassist.service", "medassist.web"),
          "the note pipeline (medassist.nlp) must not import the service or the web UI"),
+    Rule("health-not-service", lambda m: _under("medassist.health")(m) and not _is_cli(m),
+         lambda m: _under("medassist.service", "medassist.web", "medassist.training")(m) or _is_cli(m),
+         "health management (medassist.health) must not import the service, the web UI, training or a CLI module"),
     Rule("diagnosis-not-cli", lambda m: _under("medassist.diagnosis")(m) and not _is_cli(m), _is_cli,
          "the diagnosis engine (medassist.diagnosis) must not import a command-line module"),
     Rule("serving-not-training", _under("medassist.service", "medassist.web", "medassist.models"),

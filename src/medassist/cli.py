@@ -25,6 +25,7 @@ _MOUNTS: list[tuple[str, str, str | None]] = [
     ("medassist.diagnosis.cli", "app", None),  # consult
     ("medassist.drugs.cli", "app", "meds"),  # meds check / meds extract
     ("medassist.knowledge.cli", "app", "kb"),  # kb check / kb stats
+    ("medassist.health.cli", "app", "health"),  # health plan
     ("medassist.service.cli", "app", None),  # serve, users, feedback
 ]
 

@@ -124,6 +124,10 @@ class ErrorCode(str, Enum):
     E825 = "The FHIR Bundle has {count} Patient resources. Give one patient per Bundle."
     E826 = "FHIR {resource} (entry {index}): {problem}. {hint}"
     E827 = "Unknown record value {name!r}. Ask for one of: {names}."
+    E851 = "{path}: file not found. Give the path of a patient record (MedAssist JSON or a FHIR R4 Bundle), or - for standard input."
+    E852 = "{path}: not valid JSON ({detail}). A patient record is one JSON object: the MedAssist record format or a FHIR R4 Bundle."
+    E853 = "The patient record must be a JSON object (got {got}): the MedAssist record format or a FHIR R4 Bundle."
+    E854 = "'answers' must be an object with any of the keys {keys}, e.g. {{\"phq9\": [0, 1, 0, 0, 0, 0, 0, 0, 0]}} (each answer 0-3)."
 
 class MedAssistError(Exception):
     """An error with a catalogue code and an actionable message."""
