@@ -155,3 +155,20 @@ def test_cli_plan_text_json_fhir_and_errors(tmp_path):
     assert bad.exit_code == 2
     missing = runner.invoke(app, ["health", "plan", str(tmp_path / "none.json")])
     assert missing.exit_code == 2 and "E851" in missing.output
+
+
+def test_a_score_caution_is_a_note_not_a_safety_message():
+    plan = plan_of(race="other")
+    assert plan.safety == []
+    assert any("other" in n.lower() for n in plan.notes)
+
+
+def test_the_readme_example_record_makes_a_plan():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "health" / "patient.json"
+    record, answers = load_record(example)
+    plan = make_plan(record, answers=answers)
+    assert plan.person["age"] == 62 and plan.goals and plan.medication_review.alerts
+    colorectal = next(i for i in plan.prevention if i.id.startswith("colorectal"))
+    assert colorectal.status == "up_to_date"  # the colonoscopy of 2017-03-02 is within 10 years

@@ -287,8 +287,15 @@ def make_plan(record: PatientRecord, *, answers: Mapping[str, Any] | None = None
     ascvd = next((r.value for r in risks if r.score_id == "pce_ascvd" and r.applicable), None)
     items = prevention.due_items(record, ascvd_10y=ascvd)
     safety: list[dict[str, Any]] = []
-    for r in risks:  # a score's safety flag (PHQ-9 question 9) first, word for word
-        safety += [{"id": fid, "message": msg, "source": r.source} for fid, msg in zip(r.flag_ids, r.flags, strict=True)]
+    cautions: list[str] = []
+    catalogue = scores.load_scores()
+    for r in risks:  # a score's safety flag (PHQ-9 question 9) first, word for word; other flags are cautions
+        safety_ids = {f.id for f in catalogue.specs[r.score_id].flags}
+        for fid, msg in zip(r.flag_ids, r.flags, strict=True):
+            if fid in safety_ids:
+                safety.append({"id": fid, "message": msg, "source": r.source})
+            else:
+                cautions.append(msg)
     safety += [a.to_dict() for a in review.safety_alerts(record, egfr_value)]
     missing = {
         "risks": sorted({m for r in risks for m in r.missing}),
@@ -296,7 +303,7 @@ def make_plan(record: PatientRecord, *, answers: Mapping[str, Any] | None = None
     }
     person = {"age": record.age, "sex": record.sex, "conditions": sorted(record.condition_keys),
               "medications": list(record.medications), "allergies": list(record.allergies)}
-    notes = []
+    notes = list(dict.fromkeys(cautions))
     if not record.medications:
         notes.append("No medicines are listed: the pooled cohort equations were given 'not treated for blood pressure'.")
     return HealthPlan(record.as_of, person, safety, risks, items, meds, review.goals(record), missing,
