@@ -286,3 +286,22 @@ def test_metrics(database: Any, resources: Any, tmp_path: Path) -> None:
     assert "medassist_http_requests_total" in body
     assert 'route="/v1/consultations"' in body
     assert "medassist_consultations_started_total 1.0" in body
+
+
+def test_health_plan(api: Api) -> None:
+    import json
+    from pathlib import Path
+
+    patient = api.account("patient")
+    record = json.loads((Path(__file__).resolve().parents[2] / "examples" / "health" / "patient.json").read_text())
+    r = api.client.post("/v1/health/plan", json={"record": record}, headers=patient.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["goals"] and body["medication_review"]["alerts"] and body["disclaimer"]
+    fhir = api.client.post("/v1/health/plan", json={"record": record, "format": "fhir"}, headers=patient.headers)
+    assert fhir.status_code == 200 and fhir.json()["entry"][0]["resource"]["resourceType"] == "CarePlan"
+    bad = api.client.post("/v1/health/plan", json={"record": {**record, "sex": "x"}}, headers=patient.headers)
+    assert bad.status_code == 422 and "E816" in bad.text
+    weird = api.client.post("/v1/health/plan", json={"record": {"vitals": [1, 2]}}, headers=patient.headers)
+    assert weird.status_code == 422
+    assert api.client.post("/v1/health/plan", json={"record": record}).status_code == 401

@@ -33,6 +33,7 @@ from medassist.service.routers import (
     auth,
     consultations,
     health,
+    health_plan,
     knowledge,
     medications,
     notes,
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.context = ctx
     app.state.resources = resources
-    for module in (auth, users, consultations, reviews, knowledge, notes, medications, audit, health):
+    for module in (auth, users, consultations, reviews, knowledge, notes, medications, health_plan, audit, health):
         app.include_router(module.router)
     _errors(app)
     _web(app)

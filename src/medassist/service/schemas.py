@@ -450,6 +450,11 @@ class MedCheckIn(_In):
         return v
 
 
+class HealthPlanIn(_In):
+    record: dict[str, Any]
+    format: Literal["json", "fhir"] = "json"
+
+
 class ConditionOut(BaseModel):
     id: str
     name: str
