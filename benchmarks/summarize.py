@@ -177,6 +177,24 @@ def not_covered_rows() -> list[str]:
     return rows
 
 
+def health_rows() -> list[str]:
+    """Health plans for synthetic adults (benchmarks/health_plan.py)."""
+    d = _load("health_plan")
+    if not d:
+        return []
+    f = d["figures"]
+    prev = f["prevention_share_by_status"]
+    crc = prev.get("colorectal_cancer", {})
+    return [
+        f"| Health plan, {f['records']} synthetic adults (generated from US prevalences; a profile of "
+        f"the rules, not a validation) | PCE applicable {f['risk_applicable_share'].get('pce_ascvd', 0):.1%}; statin "
+        f"discussion due {prev.get('statin_primary_prevention', {}).get('due', 0):.1%}; colorectal overdue "
+        f"{crc.get('overdue', 0):.1%} / up to date {crc.get('up_to_date', 0):.1%}; a safety alert "
+        f"{f['records_with_a_safety_alert']:.1%}; BP goal {f['check_bp_goal_share_vs_input']['records_with_a_bp_goal']:.1%} "
+        f"(hypertension generated 48.1%) | mean {f['plan_ms_mean']} ms, p95 {f['plan_ms_p95']} ms, "
+        f"{f['plans_per_second']} plans/s, one process | no published peer computed here | {_meta(d)} |"]
+
+
 def deid_real_rows(name: str, label: str) -> list[str]:
     """De-identification on the PhysioNet nursing notes (real notes, surrogate PHI)."""
     d = _load(name)
@@ -274,13 +292,14 @@ SECTIONS = [
      + deid_rows("deid_eval", "De-id, holdout templates") + notes_rows()),
     ("Service (issues 5 and 18)", service_rows),
     ("Drug safety (issue 6)", ddi_rows),
+    ("Health management (issue 16)", health_rows),
 ]
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
          "diagnosis_kb622_after", "diagnosis_session_final", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
          "deid_eval_real_rules_all_folds", "deid_eval_real_fold0_places",
-         "intake_findings_first_run", "intake_findings"}
+         "intake_findings_first_run", "intake_findings", "health_plan"}
 
 
 def table() -> str:

@@ -172,3 +172,14 @@ def test_the_readme_example_record_makes_a_plan():
     assert plan.person["age"] == 62 and plan.goals and plan.medication_review.alerts
     colorectal = next(i for i in plan.prevention if i.id.startswith("colorectal"))
     assert colorectal.status == "up_to_date"  # the colonoscopy of 2017-03-02 is within 10 years
+
+
+def test_findrisc_takes_the_medicines_and_the_answers():
+    listed = plan_of(conditions=["hypertension"], medications=["amlodipine 5 mg"])
+    fr = next(r for r in listed.risks if r.score_id == "findrisc")
+    assert fr.inputs_used.get("antihypertensive_medication") is True
+    other = plan_of(conditions=[], medications=["omeprazole"], answers={"findrisc": {
+        "physically_active": True, "vegetables_fruit_daily": True, "high_glucose_history": False}})
+    fr = next(r for r in other.risks if r.score_id == "findrisc")
+    assert fr.inputs_used.get("antihypertensive_medication") is False
+    assert "antihypertensive_medication" not in fr.missing and "waist_cm" in fr.missing

@@ -268,7 +268,8 @@ def _risks(record: PatientRecord, meds: review.MedicationReview, answers: Mappin
         out.append(scores.findrisc(
             age=age, sex=sex, bmi=record.bmi, waist_cm=record.value("waist_cm"),
             physically_active=fr.get("physically_active"), vegetables_fruit_daily=fr.get("vegetables_fruit_daily"),
-            antihypertensive_medication=antihypertensive or fr.get("antihypertensive_medication"),
+            antihypertensive_medication=True if antihypertensive else fr.get("antihypertensive_medication",
+                                                                             False if meds.checked else None),
             high_glucose_history=True if "prediabetes" in keys else fr.get("high_glucose_history"),
             family_history=family))
     if answers.get("phq9") is not None:
