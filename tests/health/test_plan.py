@@ -183,3 +183,17 @@ def test_findrisc_takes_the_medicines_and_the_answers():
     fr = next(r for r in other.risks if r.score_id == "findrisc")
     assert fr.inputs_used.get("antihypertensive_medication") is False
     assert "antihypertensive_medication" not in fr.missing and "waist_cm" in fr.missing
+
+
+def test_kb_check_cross_checks_the_health_tables(monkeypatch):
+    from medassist.health import check
+
+    assert check.problems() == []
+    data = review._load()
+    broken = data.model_copy(deep=True)
+    broken.targets[0].when.conditions.append("no_such_condition")
+    broken.renal_conditions[0].condition = "a condition nobody has heard of"
+    monkeypatch.setattr(review, "_load", lambda: broken)
+    found = check.problems()
+    assert any("no_such_condition" in p for p in found)
+    assert any("nobody has heard of" in p for p in found)

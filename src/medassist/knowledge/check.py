@@ -27,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
         except KnowledgeBaseError as exc:
             print(exc, file=sys.stderr)
             return 1
+        from medassist.health import check as health_check
+
+        health_bad = health_check.problems()
+        for problem in health_bad:
+            print(f"health: {problem}", file=sys.stderr)
+        if health_bad:
+            return 1
+        print(health_check.summary())
     areas = Counter(c.area for c in kb.conditions.values())
     print(f"knowledge base {kb.version}: {len(kb.conditions)} conditions, {len(kb.findings)} findings, "
           f"{len(kb.red_flags)} red-flag rules")
