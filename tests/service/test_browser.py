@@ -214,3 +214,41 @@ def test_the_pages_spell_no_triage_level() -> None:
         assert not spelled, (name, spelled)
     script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
     assert "triage_label" in script and "triage_group" in script
+
+
+def test_my_health_page_shows_the_plan_with_safety_first(live: tuple[str, Api], browser: Any, tmp_path: Path) -> None:
+    import json
+
+    from playwright.sync_api import expect
+
+    base, helper = live
+    patient = helper.account("patient")
+    example = Path(__file__).resolve().parents[2] / "examples" / "health" / "patient.json"
+    record = json.loads(example.read_text(encoding="utf-8"))
+    record["vitals"]["systolic_bp"] = 186  # a hypertensive-crisis reading: the plan must say so first
+    upload = tmp_path / "record.json"
+    upload.write_text(json.dumps(record), encoding="utf-8")
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, base, patient)
+    expect(page).to_have_url(re.compile(r"/patient"))
+    page.get_by_role("link", name="My health").click()
+    expect(page).to_have_url(re.compile(r"/health"))
+    page.get_by_role("button", name="Make my plan").click()
+    expect(page.locator("#page-error")).to_contain_text("Choose your record file")
+    page.get_by_label("Record file").set_input_files(str(upload))
+    page.get_by_role("button", name="Make my plan").click()
+    safety = page.locator("#safety")
+    expect(safety).to_be_visible()
+    expect(safety).to_contain_text("hypertensive-crisis")
+    expect(page.locator("#goals li").first).to_be_visible()
+    expect(page.locator("#due li[data-status=overdue]").first).to_be_visible()
+    expect(page.locator("#meds li").first).to_be_visible()
+    expect(page.locator("#plan-disclaimer")).to_contain_text("does not diagnose")
+    box, risks = safety.bounding_box(), page.locator("#risks").bounding_box()
+    assert box is not None and risks is not None and box["y"] < risks["y"]
+    page.screenshot(path=str(ARTIFACTS / "my-health.png"), full_page=True)
+    assert errors == []
+    context.close()

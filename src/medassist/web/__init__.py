@@ -9,4 +9,4 @@ from pathlib import Path
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # URL path -> page file
-PAGES = {"/": "index.html", "/patient": "patient.html", "/result": "result.html", "/review": "review.html"}
+PAGES = {"/": "index.html", "/patient": "patient.html", "/result": "result.html", "/review": "review.html", "/health": "health.html"}

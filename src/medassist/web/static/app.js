@@ -408,9 +408,56 @@ function reviewPage() {
   loadQueue();
 }
 
+// ---------------------------------------------------------------- my health (the health plan)
+function healthPage() {
+  if (!requireSession(["patient", "clinician", "admin"])) return;
+  const order = { overdue: 0, due: 1, needs_information: 2, up_to_date: 3 };
+  const words = (s) => String(s || "").replace(/_/g, " ");
+  function source(src) {
+    if (!src || !src.url) return null;
+    return el("a", { href: src.url, rel: "noopener noreferrer", target: "_blank", class: "small" }, " source");
+  }
+  function render(plan) {
+    const safety = $("safety");
+    safety.replaceChildren(...plan.safety.map((s) => el("p", { text: s.message })));  // word for word, first
+    safety.hidden = plan.safety.length === 0;
+    $("risks").replaceChildren(...plan.risks.map((r) => el("li", {},
+      el("strong", { text: r.name }), ": ",
+      r.applicable ? `${r.value} ${r.unit || ""} ${r.category ? "(" + r.category + ")" : ""}. ${r.interpretation || ""}`
+                   : `not calculated: ${r.reason}`, source(r.source))));
+    const items = plan.prevention.filter((i) => i.status !== "not_applicable")
+      .sort((a, b) => (order[a.status] ?? 9) - (order[b.status] ?? 9));
+    $("due").replaceChildren(...items.map((i) => el("li", { "data-status": i.status },
+      el("strong", { text: `${capital(words(i.status))}: ${i.name}` }), ` ${i.reason}`, source(i.source))));
+    const mr = plan.medication_review;
+    $("meds-note").textContent = mr.checked ? mr.note : mr.reason;
+    $("meds").replaceChildren(...mr.alerts.map((a) => el("li", {}, el("strong", { text: capital(a.severity) }), `: ${a.title}`)));
+    $("goals").replaceChildren(...plan.goals.map((g) => el("li", { "data-status": g.status },
+      el("strong", { text: capital(words(g.status)) }), `: ${g.reason}`, source(g.source))));
+    const missing = Object.entries(plan.missing).filter(([, names]) => names.length);
+    $("missing").replaceChildren(...missing.map(([part, names]) => el("li", { text: `${part}: ${names.map(words).join(", ")}` })));
+    $("missing-card").hidden = missing.length === 0;
+    $("plan-disclaimer").textContent = plan.disclaimer;
+    $("plan").hidden = false;
+    (plan.safety.length ? safety : $("plan")).scrollIntoView({ block: "start" });  // what needs a clinician, first
+  }
+  $("record-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("");
+    const file = $("record-file").files[0];
+    if (!file) { showError("Choose your record file first."); return; }
+    let record;
+    try { record = JSON.parse(await file.text()); } catch {
+      showError("That file is not JSON. Choose a MedAssist record or a FHIR R4 Bundle (a .json file)."); return;
+    }
+    try { render(await api("/v1/health/plan", { method: "POST", body: { record } })); }
+    catch (e) { showError(e.message); }
+  });
+}
+
 // ---------------------------------------------------------------- start
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-action=logout]").forEach((b) => b.addEventListener("click", () => logout(true)));
   const page = document.body.dataset.page;
-  ({ login: loginPage, patient: patientPage, result: resultPage, review: reviewPage }[page] || (() => {}))();
+  ({ login: loginPage, patient: patientPage, result: resultPage, review: reviewPage, health: healthPage }[page] || (() => {}))();
 });
