@@ -128,6 +128,7 @@ class ErrorCode(str, Enum):
     E852 = "{path}: not valid JSON ({detail}). A patient record is one JSON object: the MedAssist record format or a FHIR R4 Bundle."
     E853 = "The patient record must be a JSON object (got {got}): the MedAssist record format or a FHIR R4 Bundle."
     E854 = "'answers' must be an object with any of the keys {keys}, e.g. {{\"phq9\": [0, 1, 0, 0, 0, 0, 0, 0, 0]}} (each answer 0-3)."
+    E855 = "The {what} does not have the expected structure (a {kind} where another type belongs). Check it: a FHIR Bundle with a FHIR R4 validator, a MedAssist record against examples/health/patient.json."
 
 class MedAssistError(Exception):
     """An error with a catalogue code and an actionable message."""

@@ -197,3 +197,32 @@ def test_kb_check_cross_checks_the_health_tables(monkeypatch):
     found = check.problems()
     assert any("no_such_condition" in p for p in found)
     assert any("nobody has heard of" in p for p in found)
+
+
+@pytest.mark.parametrize("change", [{"family_history": -1}, {"age": float("nan")}, {"answers": {"findrisc": [1, 2]}},
+                                    {"answers": {"phq9": 3}}])
+def test_malformed_records_are_input_errors(change):
+    from medassist.errors import InputError
+
+    with pytest.raises(InputError):
+        load_record({**BASE, **change})
+
+
+def test_an_impossible_fhir_date_is_an_input_error():
+    from medassist.errors import InputError
+
+    record, _ = load_record({**BASE, "history": {"screenings": [{"test": "colonoscopy", "date": "2019-05-01"}]}})
+    bundle = record.to_fhir()
+    text = json.dumps(bundle).replace("2019-05-01", "2019-13-01")
+    with pytest.raises(InputError):
+        load_record(json.loads(text))
+
+
+def test_a_bundle_with_wrong_json_types_inside_is_an_input_error():
+    record, _ = load_record(BASE)
+    bundle = record.to_fhir()
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient["extension"] = 3.5
+    with pytest.raises(HealthInputError) as exc:
+        load_record(bundle)
+    assert exc.value.code.name == "E855" and "3.5" not in str(exc.value)

@@ -55,14 +55,24 @@ def load_record(source: Mapping[str, Any] | str | Path, *, as_of: dt.date | str 
         raise HealthInputError(ErrorCode.E853, got=type(obj).__name__)
     obj = dict(obj)
     answers = obj.pop("answers", None) or {}
-    if not isinstance(answers, Mapping) or set(answers) - set(ANSWER_KEYS):
+    if (not isinstance(answers, Mapping) or set(answers) - set(ANSWER_KEYS)
+            or any(not isinstance(answers[k], list) for k in ("phq9", "gad7") if answers.get(k) is not None)
+            or not isinstance(answers.get("findrisc") or {}, Mapping)):
         raise HealthInputError(ErrorCode.E854, keys=", ".join(ANSWER_KEYS))
-    if obj.get("resourceType") == "Bundle":
-        record = PatientRecord.from_fhir(obj, as_of=as_of)
-    else:
-        if as_of is not None:
-            obj["as_of"] = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
-        record = PatientRecord.from_json(obj)
+    fhir = obj.get("resourceType") == "Bundle"
+    try:
+        if fhir:
+            record = PatientRecord.from_fhir(obj, as_of=as_of)
+        else:
+            if as_of is not None:
+                obj["as_of"] = as_of.isoformat() if isinstance(as_of, dt.date) else as_of
+            record = PatientRecord.from_json(obj)
+    except (TypeError, AttributeError, ValueError, KeyError, OverflowError) as exc:
+        if isinstance(exc, HealthInputError):
+            raise
+        # a value of the wrong JSON type deep inside: say so without echoing the record
+        raise HealthInputError(ErrorCode.E855, what="FHIR Bundle" if fhir else "patient record",
+                               kind=type(exc).__name__) from None
     return record, dict(answers)
 
 

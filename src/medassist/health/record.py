@@ -322,6 +322,12 @@ class PatientRecord:
             raise _err(ErrorCode.E814, field="pregnant", problem="is true for a record with sex 'male'",
                        hint="Correct sex or pregnant.")
         self.sexually_active = _bool(self.sexually_active, "sexually_active")
+        for name in ("family_history", "history"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)):
+                raise _err(ErrorCode.E814, field=name, problem="is not a list",
+                           hint="Give a JSON list, e.g. [\"diabetes:first_degree\"]." if name == "family_history"
+                           else "Give an object with lists 'screenings' and 'vaccinations'.")
         self.family_history = _dedupe(self._family(item, i) for i, item in enumerate(self.family_history or []))
         self.history = [self._event(item, i) for i, item in enumerate(self.history or [])]
 
@@ -336,7 +342,8 @@ class PatientRecord:
                 raise _err(ErrorCode.E817, value=self.birth_date.isoformat(), problem="gives an age over 120",
                            as_of=self.as_of.isoformat())
         if self.age is not None:
-            if isinstance(self.age, bool) or not isinstance(self.age, int | float) or self.age != int(self.age):
+            if (isinstance(self.age, bool) or not isinstance(self.age, int | float) or self.age != self.age
+                    or self.age in (float("inf"), float("-inf")) or self.age != int(self.age)):
                 raise _err(ErrorCode.E814, field="age", problem="is not a whole number of years",
                            hint="Give the age in whole years, or the birth date.")
             if not 0 <= self.age <= 120:
@@ -594,7 +601,11 @@ def _status(resource: Mapping[str, Any], name: str) -> str | None:
 
 def _fhir_date(value: object) -> dt.date | None:
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        return dt.date.fromisoformat(value[:10])
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            raise _err(ErrorCode.E814, field="a FHIR date", problem="is not a real calendar date",
+                       hint="Dates are YYYY-MM-DD with a month 01-12 and a day that exists in it.") from None
     return None
 
 
