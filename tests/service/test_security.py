@@ -49,6 +49,7 @@ ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/notes/{note_id}"): STAFF,
     ("GET", "/v1/notes/{note_id}/fhir"): STAFF,
     ("POST", "/v1/medications/check"): SIGNED_IN,
+    ("POST", "/v1/health/plan"): SIGNED_IN,
     ("GET", "/v1/audit"): {ADMIN},
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/readyz"): EVERYONE,
@@ -59,6 +60,7 @@ ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/patient"): EVERYONE,
     ("GET", "/result"): EVERYONE,
     ("GET", "/review"): EVERYONE,
+    ("GET", "/health"): EVERYONE,
 }
 PATH_VALUES = {"user_id": "999999", "consultation_id": "0" * 32, "note_id": "0" * 32}
 
