@@ -191,3 +191,19 @@ def test_short_dates_after_clinical_events(deid: Deidentifier, text: str, date: 
                                   "s/p MI, pain 3/10 overnight"])
 def test_no_date_in_scores_near_clinical_events(deid: Deidentifier, text: str) -> None:
     assert [text[s.start:s.end] for s in deid.find(text) if s.label == "DATE"] == []
+
+
+@pytest.mark.parametrize("text,name", [
+    ("SOCIAL: DAUGHTER-KRISTA---301 944-5032.", "KRISTA"),
+    ("family: 2) son: dmitri halvorsen - 989-290-8303", "dmitri halvorsen"),
+    ("proxy is grandaughter: irene tazewell.", "irene tazewell"),
+])
+def test_relatives_after_a_dash_or_colon(deid: Deidentifier, text: str, name: str) -> None:
+    start = text.index(name)
+    assert any(s.start <= start and s.end >= start + len(name) and s.label == "NAME" for s in deid.find(text))
+
+
+@pytest.mark.parametrize("text", ["his son and dtr-in-law were at his bedside", "SON-IN-LAW VISITED TODAY.",
+                                  "waited outside for the team to talk with them."])
+def test_in_laws_and_pronouns_are_not_names(deid: Deidentifier, text: str) -> None:
+    assert [text[s.start:s.end] for s in deid.find(text) if s.label == "NAME"] == []

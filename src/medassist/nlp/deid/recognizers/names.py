@@ -41,7 +41,7 @@ class NameRecognizer:
         plain_cues = [c["cue"] for c in cues if not c.get("colon")]
         self.cue_colon = re.compile(rf"\b(?:{alt(colon_cues)})\s*[:#-]\s*", _I) if colon_cues else None
         self.cue_plain = re.compile(rf"\b(?:{alt(plain_cues + colon_cues)})\b,?\s+\(?", _I)
-        self.cue_lower = re.compile(rf"\b(?:{alt(w.get('lower_case_name_cues', []))})\b[,:]?\s+\(?", _I)
+        self.cue_lower = re.compile(rf"\b(?:{alt(w.get('lower_case_name_cues', []))})\b(?:[,:]?\s+|\s*[:-]+\s*)\(?", _I)
         self.token = p.get("name_token")
         self.caps_token = p.get("caps_name_token")
         self.subject = p.get("name_subject")
