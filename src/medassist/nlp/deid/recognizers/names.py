@@ -25,9 +25,11 @@ class NameRecognizer:
         creds = alt(w.get("credentials", []))
         self.care_places = frozenset(x.lower() for x in w.get("care_places", []))
         self.credential_words = frozenset(x.lower() for x in w.get("credentials", []))
-        self.any_case_before_credential = re.compile(
-            rf"((?:[A-Za-z][A-Za-z'-]+|[A-Za-z]\.)(?:[ \t]+(?:[A-Za-z][A-Za-z'-]+|[A-Za-z]\.)){{1,2}}),?[ \t]+(?:{creds})"
-            rf"(?![\w])(?=[ \t]*(?:$|\n|[);]))", _I | re.MULTILINE)
+        # a credential that ends a line (a signature), then the two or three words before it on that line; the
+        # credential is found first so the word pattern only runs where a signature can be
+        self.line_end_credential = re.compile(rf",?[ \t]+(?:{creds})(?![\w])(?=[ \t]*(?:$|\n|[);]))", _I | re.MULTILINE)
+        self.words_before_credential = re.compile(
+            r"(?<![A-Za-z'-])((?:[A-Za-z][A-Za-z'-]+|[A-Za-z]\.)(?:[ \t]+(?:[A-Za-z][A-Za-z'-]+|[A-Za-z]\.)){1,2})\Z")
         self.initial_surname = re.compile(
             r"(?:(?<=[\s(/-])|^)([A-Za-z])\.[ \t]?([A-Za-z][A-Za-z'-]{2,})(?=[ \t.,;)-]|$)", re.MULTILINE)
         self.initial_before = re.compile(rf"[ \t.,-]*\(?(?:{alt(w.get('initial_name_before', []))})\b", _I)
@@ -183,7 +185,10 @@ class NameRecognizer:
             if span and re.match(r"[A-Za-z'-]+", text[span[0] : span[1]]).group().lower() not in self.not_after_title:  # type: ignore[union-attr]
                 add(Hit(span[0], span[1], "NAME", score=0.9))
         # 1c. a name before a credential, in any case: "anita morris rn", "FRANCIS G. LEVINE, RRT"
-        for m in self.any_case_before_credential.finditer(text):
+        for cred in self.line_end_credential.finditer(text):
+            m = self.words_before_credential.search(text, max(0, cred.start() - 80), cred.start())
+            if m is None:
+                continue
             toks = list(re.finditer(r"[A-Za-z][A-Za-z'-]*\.?", m.group(1)))
             keep = []
             for t in reversed(toks):
