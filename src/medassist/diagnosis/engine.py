@@ -222,6 +222,11 @@ class DiagnosisEngine:
             consultation.ignored = res.ignored
         case.age, consultation.age_source = (age, "given") if age is not None else (
             (float(res.age.value), "text") if res and res.age else (None, None))  # type: ignore[arg-type]
+        if age is not None and res and res.age and age == int(age) and int(float(res.age.value)) == int(age) \
+                and float(res.age.value) != age:  # type: ignore[arg-type]
+            # an age in whole years ("0") and the text's finer one ("my 11 month old"): the finer one decides
+            # the infant rules ("fever under 3 months" is not for an 11-month-old recorded as age 0)
+            case.age, consultation.age_source = float(res.age.value), "text"  # type: ignore[arg-type]
         case.sex, consultation.sex_source = (sex, "given") if sex is not None else (
             (str(res.sex.value), "text") if res and res.sex else (None, None))
         if self.neural is not None and case.observations:

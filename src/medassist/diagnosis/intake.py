@@ -128,6 +128,14 @@ class Intake:
         # a custom (smaller) knowledge base reads only the measurements of its findings; the shipped table is
         # checked against the shipped knowledge base by `medassist kb check`
         self.measurements = MeasurementReader(load_table(), set(kb.findings), strict=False)  # "fever of 38.5", "BP 165/95"
+        # the defining sign or symptom of a warning sign ("a rash that does not fade when pressed") is read by the
+        # embedding from a close match, or from two shared words, never one ("a pinkish blotchy rash on her chest")
+        defining = {f for r in kb.red_flags for f in r.all}
+        self._warning_findings = frozenset(f for f in kb.findings if kb.findings[f].kind in ("sign", "symptom")
+                                           and (f in defining or defining & set(_ancestors(f, kb))))
+        idioms = sorted(kb.terms("intake_idioms").words(), key=len, reverse=True)
+        self._idioms = re.compile(r"(?<!\w)(?:" + "|".join(
+            r"\s+".join(re.escape(w).replace("'", "['’]?") for w in i.split()) for i in idioms) + r")(?!\w)", re.I)
         self._phrase_emb: np.ndarray | None = None
         self._pipeline: Pipeline | None = None
         self._minilm_emb: np.ndarray | None = None
@@ -213,16 +221,22 @@ class Intake:
         states selects age-specific cut-offs), then embedding matches."""
         toks, corrected = self.fuzzy.correct_tokens(_tokenize(text))
         ents: list[Entity] = []
-        covered: list[tuple[int, int]] = []
+        # everyday idioms ("fit and well", "sneeze in fits") name no finding: nothing inside one is matched
+        covered: list[tuple[int, int]] = [m.span() for m in self._idioms.finditer(text)]
+        idioms = list(covered)
         for m in self.matcher.match(text, toks, corrected=corrected):
+            if any(a <= m.start and m.end <= b for a, b in idioms):
+                continue
             ents.append(Entity(m.start, m.end, "finding", text[m.start:m.end], 1.0, "lexicon", attributes={"finding": m.value}))
             covered.append((m.start, m.end))
         stated = extract_age(text) if age is None else None
         known_age = age if age is not None else (float(stated.value) if stated else None)  # type: ignore[arg-type]
-        for r in self.measurements.read(text, known_age):
+        readings, spans = self.measurements.read_spans(text, known_age)
+        for r in readings:
             ents.append(Entity(r.start, r.end, "finding", r.text, 1.0, "lexicon",
                                attributes={"finding": r.finding, "measured": r.present, "value": r.value}))
-            covered.append((r.start, r.end))
+        # every value read is covered, also one that says nothing ("HR 88"): the embedding must not guess from it
+        covered.extend(spans)
         if self.settings.use_embeddings:
             ents.extend(self._embedding_matches(text, sentences, covered))
         return ents
@@ -282,8 +296,11 @@ class Intake:
         # the query is the clause without its leading cue words ("I don't have", "no"); the entity
         # span starts after them too, so the ConText rules still see the cue and negate the finding
         spans, queries = [], []
+        whole: list[tuple[int, str] | None] = []  # the clause with its leading negation, when one was trimmed
         for a, b in clauses:
             a2 = a + _cue_prefix_length(text[a:b])
+            while a < a2 and not text[a].isalnum():
+                a += 1
             while a2 < b and not text[a2].isalnum():
                 a2 += 1
             while b > a2 and not text[b - 1].isalnum():
@@ -292,6 +309,7 @@ class Intake:
             if len(norm_tokens(q)) >= 1 and len(q) >= 3:
                 spans.append((a2, b))
                 queries.append(q)
+                whole.append((a, self._expand(text[a:b])) if _NEGATION_WORD.search(text[a:a2]) else None)
         if not queries:
             return []
         # A clause can deny what it names inside itself ("my neck is not stiff", "she is feeding well", "I can
@@ -301,7 +319,8 @@ class Intake:
         denials = [self._denial(q) for q in queries]
         best_by_span: dict[tuple[int, int], tuple[float, Entity]] = {}
         for encoder, phrase_emb, sim, overlap in self._passes():
-            for margin, ent in self._embedding_pass(text, encoder, phrase_emb, sim, overlap, spans, queries, denials):
+            for margin, ent in self._embedding_pass(text, encoder, phrase_emb, sim, overlap, spans, queries, denials,
+                                                    whole):
                 old = best_by_span.get((ent.start, ent.end))
                 if old is None or margin > old[0]:
                     best_by_span[(ent.start, ent.end)] = (margin, ent)
@@ -309,18 +328,33 @@ class Intake:
 
     def _embedding_pass(self, text: str, encoder: str, phrase_emb: np.ndarray, sim: float, overlap: float,
                         spans: list[tuple[int, int]], queries: list[str],
-                        denials: list[tuple[str, str, bool] | None]) -> list[tuple[float, Entity]]:
+                        denials: list[tuple[str, str, bool] | None],
+                        whole: list[tuple[int, str] | None]) -> list[tuple[float, Entity]]:
         """One encoder's reading of the clauses: (margin above its threshold, entity) per clause matched."""
         from medassist.models.embed import shared_embedder
 
         stripped = [d[1] for d in denials if d is not None and d[1]]
-        emb = shared_embedder(encoder).encode(queries + stripped)
+        wholes = [w[1] for w in whole if w is not None]
+        emb = shared_embedder(encoder).encode(queries + stripped + wholes)
         sims = emb[: len(queries)] @ phrase_emb.T
-        sims_stripped = emb[len(queries):] @ phrase_emb.T if stripped else None
+        sims_stripped = emb[len(queries):len(queries) + len(stripped)] @ phrase_emb.T if stripped else None
+        sims_whole = emb[len(queries) + len(stripped):] @ phrase_emb.T if wholes else None
         out = []
-        k = 0
-        for row, (a, b), q, denial in zip(sims, spans, queries, denials, strict=True):
+        k = w = 0
+        for row, (a, b), q, denial, wh in zip(sims, spans, queries, denials, whole, strict=True):
             best = self._best_finding(row, q, sim, overlap)
+            if wh is not None and sims_whole is not None:
+                # "I haven't peed all day" is a finding that is itself said with a negation ("I've hardly peed
+                # today"): read with its negation, the clause is that finding, present, when it matches closely
+                # and better than the clause without it ("peed all day" against "peeing all the time")
+                with_no = self._best_finding(sims_whole[w], wh[1], sim, overlap)
+                w += 1
+                if (with_no is not None and with_no[1] >= sim and _NEGATIVE_PHRASE.search(with_no[2])
+                        and (best is None or with_no[1] > best[1])):
+                    out.append((with_no[1] - sim, Entity(wh[0], b, "finding", text[wh[0]:b], round(with_no[1], 3),
+                                                         "embedding", attributes={"finding": with_no[0],
+                                                                                  "matched_phrase": with_no[2]})))
+                    continue
             negated_by = None
             if denial is not None and not denial[1]:
                 continue  # all reassurance, nothing named ("I feel fine"): no finding either way
@@ -331,8 +365,9 @@ class Intake:
                 plain_best = self._best_finding(sims_stripped[k], plain, sim, overlap)
                 k += 1
                 phrase_says_no = best is not None and _NEGATIVE_PHRASE.search(best[2]) is not None
-                if phrase_says_no and says_no and (plain_best is None or best[1] >= plain_best[1]):  # type: ignore[index]
-                    pass  # "I haven't peed all day" is the finding "haven't passed urine": present
+                if phrase_says_no and says_no and best[1] >= sim and (plain_best is None or best[1] >= plain_best[1]):  # type: ignore[index]
+                    pass  # "I haven't peed all day" is the finding "haven't passed urine": present (a close match
+                    # only: "it doesn't go down my legs" shares a word and a "not" with "my legs won't hold me")
                 elif phrase_says_no and not says_no:
                     negated_by = cue  # "feeding well" against "not feeding well": that finding is absent
                 elif plain_best is not None:
@@ -389,9 +424,17 @@ class Intake:
         ranked = sorted(by_finding.items(), key=lambda kv: -kv[1][0])
         for fid, (score, j) in ranked[:3]:
             phrase = self.phrases[j].text
+            # a shared word lowers the bar only when the clause says more than that word ("black" is not "black poo")
+            # and a warning sign's phrase needs two shared words ("painful spasms"; not "rash" alone)
+            shared = (q_stems - _PARTICLES) & {t for _, _, t in norm_tokens(phrase)}
             ok = score >= similarity or (
-                score >= overlap and q_stems & {t for _, _, t in norm_tokens(phrase)}
+                score >= overlap and len(q_stems - _PARTICLES) >= 2
+                and len(shared) >= (2 if fid in self._warning_findings else 1)
             )
+            # "paracetamol doesn't help much" is about a treatment, not an overdose: a clause saying a treatment
+            # does not help names only a finding that says so too ("my blue inhaler isn't helping")
+            if ok and _TREATMENT_FAILS.search(query) and not _TREATMENT_FAILS.search(phrase):
+                ok = False
             if not ok:
                 continue
             # a specific finding that barely beats its own generic parent is not specific evidence
@@ -404,10 +447,22 @@ class Intake:
 
 
 # Reassurance inside a clause: the finding it names is absent ("feeding well", "wet nappies as usual", "I can
-# open my mouth fully", "fully vaccinated"). "as well", "not well" and "unwell" are not reassurance.
+# open my mouth fully", "fully vaccinated", "my vision seems OK", "tolerating oral fluids"). "as well", "not well" and "unwell" are not reassurance.
 _REASSURANCE = re.compile(
     r"(?<!\bas )(?<!\bnot )(?<!\bun)\b(?:well|fine|normally|normal|as usual|as normal|fully|properly|no problems?|"
-    r"no trouble|no bother|without (?:any )?(?:problems?|trouble|difficulty))\b", re.I)
+    r"no trouble|no bother|without (?:any )?(?:problems?|trouble|difficulty)|ok|okay|alright|all right|"
+    r"tolerat(?:ing|es|ed)|keeping (?:it|them|fluids|food|drinks|liquids|everything|things) down)\b", re.I)
+# words too light to count as shared meaning ("then go off" and "I've gone off sex" share only "off")
+_PARTICLES = frozenset({"off", "on", "up", "down", "out", "over", "away", "in", "go", "goe", "get", "got", "come",
+                        "feel", "make", "take", "keep", "just", "really", "very", "bit", "lot", "thing", "like",
+                        "now", "then", "he", "she", "her", "his", "him", "they", "them", "their", "we", "our", "you",
+                        "your"})
+# a treatment that does not work ("doesn't help", "isn't working", "nothing eases it")
+_TREATMENT_FAILS = re.compile(
+    r"(?:n't|\bnot|\bnever|\bnothing)\s+(?:\w+\s+)?(?:help|helps|helping|helped|work|works|working|worked|ease|eases|"
+    r"easing|eased|touch|touches|touching|relieve|relieves|relieving|last|lasting)\b|\bno (?:help|use|relief|better)\b", re.I)
+# a negation among the leading cue words of a clause ("I haven't", "no", "never")
+_NEGATION_WORD = re.compile(r"n't\b|\bnot?\b|\bnever\b|\bwithout\b|\bdenies\b", re.I)
 # a phrase of the knowledge base that itself says "not" ("I haven't peed all day", "can't catch my breath")
 _NEGATIVE_PHRASE = re.compile(r"n't|\bnot\b|\bno\b|\bnever\b|\bcannot\b|\bunable\b|\bwithout\b|\bnothing\b|\bhardly\b", re.I)
 

@@ -132,6 +132,10 @@ class MeasurementReader:
             self._patterns.append((m, pat))
 
     def read(self, text: str, age: float | None = None) -> list[Reading]:
+        return self.read_spans(text, age)[0]
+
+    def read_spans(self, text: str, age: float | None = None) -> tuple[list[Reading], list[tuple[int, int]]]:
+        """The readings, and the span of every value read, also of one that crosses no cut-off ("HR 88")."""
         out: list[Reading] = []
         taken: list[tuple[int, int]] = []
         for m, pat in self._patterns:
@@ -154,7 +158,7 @@ class MeasurementReader:
                         out.append(Reading(rule.finding, True, a, b, text[a:b], m.id, round(value, 2)))
                     elif rule.normal_means_absent:
                         out.append(Reading(rule.finding, False, a, b, text[a:b], m.id, round(value, 2)))
-        return sorted(out, key=lambda r: (r.start, r.finding))
+        return sorted(out, key=lambda r: (r.start, r.finding)), sorted(taken)
 
     @staticmethod
     def _value(m: Measurement, raw: str, unit: str | None) -> float | None:

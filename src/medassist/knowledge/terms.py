@@ -63,6 +63,7 @@ KINDS: dict[str, Kind] = {
     # the intake of patients' own words (medassist.diagnosis.intake)
     "intake_filler": Kind("intake_filler.txt", "filler words the intake ignores", medical=False),
     "english_common": Kind("english_common.txt", "very common English words (language check)", medical=False),
+    "intake_idioms": Kind("intake_idioms.txt", "everyday idioms whose words name no finding", medical=False),
     "clinical_abbreviations": Kind("clinical_abbreviations.tsv", "clinical shorthand: abbreviation, expansion", 2,
                                    case_sensitive=True),
 }

@@ -209,8 +209,11 @@ class AssertionDetector:
                     ranges.append((toks[first].start, toks[cue.i].start))
             cue_start, cue_end = toks[cue.i].start, toks[cue.j].end
             for ent in all_ents if cue.rule.cross_sentence else ents:
-                if ent.start < cue_end and cue_start < ent.end:
-                    continue  # the cue is part of the entity
+                if ent.start < cue_end and cue_start < ent.end and not (
+                    (cue_start < ent.start and cue.rule.direction in ("forward", "bidirectional"))
+                    or (cue_end > ent.end and cue.rule.direction in ("backward", "bidirectional"))
+                ):
+                    continue  # the cue is part of the entity (but "no known" reaches over "known diabetes")
                 if any(ent.start < b and a < ent.end for a, b in ranges):
                     setattr(ent, cat, True)
                     label = f"{cat}:{cue.rule.cue}"
