@@ -63,6 +63,8 @@ KINDS: dict[str, Kind] = {
     # the intake of patients' own words (medassist.diagnosis.intake)
     "intake_filler": Kind("intake_filler.txt", "filler words the intake ignores", medical=False),
     "english_common": Kind("english_common.txt", "very common English words (language check)", medical=False),
+    # what a note says happens to a medication (medassist.generate.summary)
+    "medication_changes": Kind("medication_changes.tsv", "medication changes: as written, change", 2, medical=False),
     "clinical_abbreviations": Kind("clinical_abbreviations.tsv", "clinical shorthand: abbreviation, expansion", 2,
                                    case_sensitive=True),
 }

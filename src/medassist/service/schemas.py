@@ -437,6 +437,47 @@ class NoteOut(BaseModel):
     fhir: dict[str, Any] | None = Field(None, description="FHIR R4 Bundle")
 
 
+class SummaryIn(_In):
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class SummaryCheckOut(BaseModel):
+    text: str = Field(description="a sentence the model wrote")
+    status: Literal["kept", "rejected"] = Field(description="kept, or rejected by the grounding check")
+    reasons: list[str] = Field(description="why it was rejected: a drug, problem, dose, number or date not in the "
+                                           "note, or a finding whose negation or experiencer was changed")
+    terms: list[str] = Field(description="the clinical terms the sentence names")
+    replaced_by: list[str] = Field(description="the extractive sentences shown in place of a rejected sentence")
+
+
+class SummaryFactOut(BaseModel):
+    kind: Literal["problem", "negative", "medication", "allergy", "result", "plan"]
+    name: str = Field(description="the note's own words for it")
+    sentence: str = Field(description="the extractive sentence that states it")
+    status: str | None = Field(description="problem: present, possible, historical, hypothetical, family; negative: "
+                                           "negated; medication: started, stopped, increased, decreased, changed, "
+                                           "continued or null; allergy: allergy or none")
+    details: dict[str, Any] = Field(description="codes, doses, reactions, relative")
+    spans: list[list[int]] = Field(description="[start, end) offsets into the note text")
+
+
+class SummaryOut(BaseModel):
+    id: str | None = None
+    backend: Literal["extractive", "llama_cpp", "openai"] = Field(description="what wrote the summary")
+    model: str | None = Field(description="the model, for a generated summary")
+    fallback: str | None = Field(description="why the extractive summary is shown although a model was configured")
+    summary: str = Field(description="the summary as one text")
+    sentences: list[str]
+    grounding: list[SummaryCheckOut] = Field(description="every generated sentence and the grounding check's verdict")
+    rejected: int = Field(description="generated sentences rejected by the grounding check")
+    sections: dict[str, list[str]] = Field(description="the extractive sentences by kind (problem, medication, ...)")
+    facts: list[SummaryFactOut]
+    deidentified_prompt: bool | None = Field(description="remote backends: whether the prompt was de-identified")
+    seconds: float
+    generation: dict[str, Any] | None = Field(description="token counts and speed of the model call")
+    disclaimer: str
+
+
 class MedCheckIn(_In):
     drugs: list[str] = Field(min_length=1, max_length=50)
     conditions: list[str] = Field(default_factory=list, max_length=50)
