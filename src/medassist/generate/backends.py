@@ -23,7 +23,6 @@ import importlib.util
 import json
 import logging
 import os
-import socket
 import threading
 import time
 import urllib.error
@@ -265,10 +264,10 @@ class OpenAIBackend:
             raise GenerationError(ErrorCode.E906, url=shown, status=exc.code,
                                   detail=f" ({exc.reason})" if exc.reason else "") from None
         except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError | socket.timeout):
+            if isinstance(exc.reason, TimeoutError):
                 raise GenerationError(ErrorCode.E905, url=shown, timeout=self.timeout_s) from None
             raise GenerationError(ErrorCode.E904, url=shown, detail=_reason(exc.reason)) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise GenerationError(ErrorCode.E905, url=shown, timeout=self.timeout_s) from None
         except (ConnectionError, OSError) as exc:  # reset or closed mid-answer
             raise GenerationError(ErrorCode.E904, url=shown, detail=_reason(exc)) from None

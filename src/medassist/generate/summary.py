@@ -239,11 +239,10 @@ def note_facts(note: Note) -> list[Fact]:
             start, end = _sentence_of(note, ent.start)
             clause = re.split(r"[;\n]|,\s+(?=[A-Za-z])", note.text[ent.start:end], maxsplit=1)[0]
             clause = _clip(clause.rstrip(" .,:"), 120)
-            if (ent.section in RESULT_SECTIONS or _RESULT_WORDS.search(clause[len(ent.text):])) and \
-                    all(clause.lower() != r.name.lower() for r in results):
-                if len(clause) > len(ent.text):
-                    results.append(Fact("result", clause, f"{clause[0].upper()}{clause[1:]}.",
-                                        ent.assertion, {}, [(ent.start, ent.start + len(clause))]))
+            is_result = ent.section in RESULT_SECTIONS or _RESULT_WORDS.search(clause[len(ent.text):])
+            if is_result and len(clause) > len(ent.text) and all(clause.lower() != r.name.lower() for r in results):
+                results.append(Fact("result", clause, f"{clause[0].upper()}{clause[1:]}.",
+                                    ent.assertion, {}, [(ent.start, ent.start + len(clause))]))
     for fact in meds.values():
         fact.sentence = _medication_sentence(fact)
     facts.extend(problems.values())
@@ -286,14 +285,15 @@ def _plan(note: Note) -> list[Fact]:
             continue
         body = sec.body_start or sec.start
         for start, end in note.sentences or [(body, sec.end)]:
-            if start < body or start >= sec.end:
+            start, end = max(start, body), min(end, sec.end)  # a sentence may begin on the heading's line
+            if start >= end:
                 continue
-            text = re.sub(r"^\s*(?:\d+[.)]|[-*\u2022])\s*", "", note.text[start:min(end, sec.end)]).strip()
+            text = re.sub(r"^\s*(?:\d+[.)]|[-*\u2022])\s*", "", note.text[start:end]).strip()
             text = _clip(text)
             if len(text) >= 3 and len(out) < 8:
                 if not text.endswith((".", "!", "?")):
                     text += "."
-                out.append(Fact("plan", text, text, None, {}, [(start, min(end, sec.end))]))
+                out.append(Fact("plan", text, text, None, {}, [(start, end)]))
     return out
 
 
@@ -339,9 +339,11 @@ class Summarizer:
         self._deidentify = deidentify
 
     def deidentify(self, text: str) -> str:
+        """``text`` with identifiers replaced by their type: the pipeline's own de-identifier when it runs in
+        hybrid mode with tags, else a hybrid one of its own (rules and the shipped PHI tagger)."""
         if self._deidentify is None:
             deid: Any = self.nlp.get("deid") if "deid" in self.nlp.names else None
-            if deid is None:
+            if deid is None or getattr(deid, "detector", None) != "hybrid" or getattr(deid, "replace", None) != "tag":
                 from medassist.nlp.deid import Deidentifier
 
                 deid = Deidentifier(replace="tag", detector="hybrid")
@@ -378,11 +380,10 @@ class Summarizer:
         sentences = ground_and_replace(checks, facts, self.grounder)
         summary = Summary(note.id, self.backend.name, gen.model, facts, sentences, checks,
                           deidentified_prompt=deidentified, generation=_gen_info(gen))
-        if not any(c.kept for c in checks):
+        if not any(c.kept for c in checks):  # nothing the model wrote stands: the whole extractive summary does
             summary.fallback = ("every generated sentence was rejected by the grounding check: the extractive "
-                                "sentences stand in their place") if checks else "the model wrote nothing"
-            if not checks:
-                summary.sentences = [f.sentence for f in facts]
+                                "summary is shown instead") if checks else "the model wrote nothing: the extractive summary is shown instead"
+            summary.sentences = [f.sentence for f in facts]
         return summary
 
 
