@@ -79,3 +79,28 @@ def test_an_allergy_stated_as_a_medication_is_rejected(check):
 def test_sentences_are_split_from_prose_and_lists():
     assert split_sentences("- One fact.\n2) Second fact. Third fact.\n\n") == ["One fact.", "Second fact.",
                                                                            "Third fact."]
+
+
+def test_a_dose_of_another_drug_given_to_this_one_is_rejected(check):
+    # what the real SmolLM2 wrote for this note: the 1000 mg is metformin's
+    (c,) = check("The patient was prescribed Lisinopril 10 mg once a day and increased to 1000 mg twice a day.")
+    assert not c.kept and "dose not in the note: Lisinopril 1000 mg (the note: 10 mg)" in c.reasons
+
+
+def test_a_changed_frequency_is_rejected(check):
+    (c,) = check("He takes atorvastatin 40 mg twice a day.")
+    assert not c.kept and c.reasons == ["frequency not in the note: atorvastatin twice a day (the note: at night)"]
+
+
+def test_hedging_what_the_note_states_is_allowed_but_not_the_reverse(nlp, check):
+    (hedged,) = check("He likely has a history of myocardial infarction.")
+    assert hedged.kept, hedged.reasons
+    grounder, index = Grounder(nlp), NoteIndex(nlp("ASSESSMENT: Possible pneumonia."))
+    (c,) = grounder.check(["He has pneumonia."], index)
+    assert c.reasons == ["uncertain in the note, stated as certain: pneumonia"]
+
+
+def test_repeated_and_cut_off_sentences_are_rejected(check):
+    checks = check("He has hypertension. He has hypertension. He takes lisin")
+    assert [(c.kept, c.reasons) for c in checks] == [
+        (True, []), (False, ["repeats an earlier sentence"]), (False, ["incomplete sentence (cut off)"])]

@@ -83,10 +83,10 @@ def test_a_generated_summary_keeps_grounded_sentences_and_replaces_the_others(nl
                         ("Warfarin was started.", False), ("Aspirin was stopped.", True)]
     assert summary.backend == "llama_cpp" and summary.fallback is None
     assert summary.sentences == ["The patient has hypertension and type 2 diabetes.",
-                                 "Not present: shortness of breath, fever.", "Lisinopril 10 mg once a day.",
+                                 "No shortness of breath, no fever.", "Lisinopril 10 mg once a day.",
                                  "Aspirin was stopped."]  # the invented warfarin has no fact to stand in for it
     data = summary.to_dict()
-    assert data["rejected"] == 3 and data["grounding"][1]["replaced_by"] == ["Not present: shortness of breath, fever."]
+    assert data["rejected"] == 3 and data["grounding"][1]["replaced_by"] == ["No shortness of breath, no fever."]
     assert data["generation"]["tokens_per_s"] == 2000.0
 
 

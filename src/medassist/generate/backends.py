@@ -61,6 +61,8 @@ class GenerationConfig:
     allow_raw_text: bool = False
     max_tokens: int = 200
     temperature: float = 0.0
+    # the facts given to the model, in characters (about 4 a token: 5000 leaves room in a 2048-token context)
+    max_prompt_chars: int = 5000
 
     @classmethod
     def from_env(cls, **overrides: Any) -> GenerationConfig:

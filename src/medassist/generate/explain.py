@@ -25,7 +25,15 @@ from typing import Any
 
 from medassist.errors import MedAssistError
 from medassist.generate.backends import Backend, GenerationConfig, Message
-from medassist.generate.grounding import Grounder, SentenceCheck, _norm, _number, entity_keys, split_sentences
+from medassist.generate.grounding import (
+    Grounder,
+    SentenceCheck,
+    _form,
+    _norm,
+    _number,
+    entity_keys,
+    split_sentences,
+)
 
 # a model may not speak about urgency, diagnosis or treatment: the verbatim safety text does
 _SAFETY_WORDS = re.compile(
@@ -174,7 +182,9 @@ class Explainer:
         messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}]
         gen = self.backend.generate(messages, max_tokens=min(self.config.max_tokens, 160),
                                     temperature=self.config.temperature)
-        checks = [self.check_sentence(s, data, prompt) for s in split_sentences(gen.text)]
+        items = split_sentences(gen.text)
+        checks = [SentenceCheck(s, kept=False, reasons=[reason]) if (reason := _form(s, i, items))
+                  else self.check_sentence(s, data, prompt) for i, s in enumerate(items)]
         exp.checks, exp.backend, exp.model = checks, self.backend.name, gen.model
         kept = [c.text for c in checks if c.kept]
         if kept:

@@ -121,8 +121,12 @@ class Grounder:
         return note
 
     def check(self, sentences: Iterable[str], note: Note | NoteIndex) -> list[SentenceCheck]:
+        """Each sentence checked; a sentence that repeats an earlier one, or a last one cut off without its
+        full stop (the model ran out of tokens), is rejected without reading it."""
         index = note if isinstance(note, NoteIndex) else NoteIndex(note)
-        return [self.check_sentence(s, index) for s in sentences]
+        items = list(sentences)
+        return [SentenceCheck(s, kept=False, reasons=[reason]) if (reason := _form(s, i, items)) else
+                self.check_sentence(s, index) for i, s in enumerate(items)]
 
     def check_sentence(self, sentence: str, index: NoteIndex) -> SentenceCheck:
         analysed = self.analyse(sentence)
@@ -145,6 +149,7 @@ class Grounder:
                 reasons.extend(_stance_reasons(ent, found))
             elif ent.label == "drug":
                 reasons.extend(_drug_reasons(ent, found, sentence))
+        reasons.extend(_dose_attribution(sentence, analysed, index))
         for m in _NUMBER.finditer(sentence):
             if _number(m.group(1)) not in index.numbers:
                 reasons.append(f"number not in the note: {m.group(1)}")
@@ -154,11 +159,21 @@ class Grounder:
         return SentenceCheck(sentence, kept=not reasons, reasons=_unique(reasons), terms=terms)
 
 
+def _form(sentence: str, i: int, items: list[str]) -> str | None:
+    if _norm(sentence) in {_norm(x) for x in items[:i]}:
+        return "repeats an earlier sentence"
+    if i == len(items) - 1 and not sentence.rstrip().endswith((".", "!", "?", ")", '"')):
+        return "incomplete sentence (cut off)"
+    return None
+
+
 def _stance_reasons(ent: Entity, found: list[Entity]) -> list[str]:
     negated, other, uncertain = _stance(ent)
     stances = {_stance(o) for o in found}
-    if any(s[0] == negated and s[1] == other and (s[2] or not uncertain) for s in stances):
-        return []  # some mention in the note says the same (hedging what the note states is allowed)
+    # some mention in the note says the same; hedging what the note states is allowed, and certainty does not
+    # matter for what is absent
+    if any(s[0] == negated and s[1] == other and (negated or uncertain or not s[2]) for s in stances):
+        return []
     if all(s[0] != negated for s in stances):
         return [f"negated in the note, stated as present: {ent.text}" if not negated
                 else f"present in the note, stated as absent: {ent.text}"]
@@ -178,6 +193,36 @@ def _drug_reasons(ent: Entity, found: list[Entity], sentence: str) -> list[str]:
         if dose not in doses:
             given = ", ".join(sorted(f"{d} {u}".strip() for d, u in doses)) or "no dose"
             out.append(f"dose not in the note: {ent.text} {dose[0]} {dose[1]} (the note: {given})".replace("  ", " "))
+    return out
+
+
+def _dose_attribution(sentence: str, analysed: Note, index: NoteIndex) -> list[str]:
+    """Every dose in the sentence belongs to the nearest drug before it, and the note gives that drug that dose
+    ("lisinopril 10 mg, increased to 1000 mg" is wrong when the 1000 mg is metformin's)."""
+    from medassist.nlp.medications import parse_signature
+
+    drugs = sorted((e for e in analysed.entities if e.label == "drug"), key=lambda e: e.start)
+    out = []
+    for k, drug in enumerate(drugs):
+        found = [o for o in index.mentions(drug) if o.label == "drug"]
+        if not found:
+            continue  # already reported as a drug not in the note
+        doses = {d for d in (_dose(o) for o in found) if d is not None}
+        frequencies = {o.attributes.get("frequency") for o in found} - {None}
+        end = drugs[k + 1].start if k + 1 < len(drugs) else len(sentence)
+        tail = sentence[drug.end:end]
+        first = _dose(drug)
+        for piece in re.split(r"\b(?:and|then|to|from)\b|[,;]", tail):
+            sig = parse_signature(piece)
+            if sig.get("dose") is not None:
+                dose = (_number(str(sig["dose"])), str(sig.get("unit") or ""))
+                if dose not in doses and dose != first:  # the first dose is checked with the drug itself
+                    given = ", ".join(sorted(f"{d} {u}".strip() for d, u in doses)) or "no dose"
+                    out.append(f"dose not in the note: {drug.text} {dose[0]} {dose[1]} (the note: {given})")
+            frequency = sig.get("frequency")
+            if frequency and frequencies and frequency not in frequencies:
+                out.append(f"frequency not in the note: {drug.text} {frequency} (the note: "
+                           f"{', '.join(sorted(frequencies))})")
     return out
 
 

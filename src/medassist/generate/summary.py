@@ -127,8 +127,9 @@ def _changes() -> tuple[dict[str, str], re.Pattern[str], re.Pattern[str]]:
 
     mapping = {" ".join(k.lower().split()): v for k, v in terms("medication_changes").mapping().items()}
     alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(mapping, key=len, reverse=True))
-    before = re.compile(rf"(?<![\w/'])({alt})(?![\w/'])[\s\w,-]{{0,25}}$", re.I)
-    after = re.compile(rf"^[\s,]*(?:(?:was|is|has been|been|to be|will be)\s+)?({alt})(?![\w/'])", re.I)
+    before = re.compile(rf"(?<![\w/'])({alt})(?![\w/'])", re.I)
+    # right after the drug, no comma between: in "stop lisinopril, start amlodipine" the "start" is amlodipine's
+    after = re.compile(rf"^\s*(?:(?:was|is|has been|been|to be|will be)\s+)?({alt})(?![\w/'])", re.I)
     return mapping, before, after
 
 
@@ -153,7 +154,10 @@ def _change(note: Note, ent: Entity) -> str | None:
     start, end = _sentence_of(note, ent.start)
     left = note.text[max(start, ent.start - 40): ent.start]
     right = note.text[ent.end: min(end, ent.end + 30)]
-    m = after.search(right) or before.search(left)
+    m = after.search(right)
+    if m is None:  # the nearest cue before the drug, at most 25 characters of words away
+        near = [c for c in before.finditer(left) if re.fullmatch(r"[\s\w-]{0,25}", left[c.end():])]
+        m = near[-1] if near else None
     return mapping[" ".join(m.group(1).lower().split())] if m else None
 
 
@@ -248,7 +252,10 @@ def note_facts(note: Note) -> list[Fact]:
     facts.extend(problems.values())
     if negatives:
         names = list(dict.fromkeys(_name(e) for e in negatives))
-        facts.append(Fact("negative", ", ".join(names), "Not present: " + ", ".join(names) + ".", "negated",
+        # "No x, no y." rather than "Not present: x, y.": every name keeps its own negation cue, so the sentence
+        # reads as negated to the same assertion rules (and to the grounding check) however long the list
+        sentence = "No " + ", no ".join(names) + "."
+        facts.append(Fact("negative", ", ".join(names), sentence, "negated",
                           {"names": names}, [(e.start, e.end) for e in negatives]))
     facts.extend(meds.values())
     if allergies:
@@ -298,8 +305,9 @@ def _plan(note: Note) -> list[Fact]:
 
 
 # ------------------------------------------------------------------------------------------- summaries
-def facts_prompt(facts: list[Fact]) -> str:
-    """The user message: the facts as lines (the model never sees the note itself)."""
+def facts_prompt(facts: list[Fact], max_chars: int = 5000) -> str:
+    """The user message: the facts as lines (the model never sees the note itself), at most ``max_chars`` of
+    them (problems, medications and allergies come first, so a long plan is what is cut)."""
     labels = {"problem": "Problem", "negative": "Not present", "medication": "Medication", "allergy": "Allergy",
               "result": "Result", "plan": "Plan"}
     lines = []
@@ -312,7 +320,14 @@ def facts_prompt(facts: list[Fact]) -> str:
         else:
             lines.append(f"- {labels[fact.kind]}: {fact.sentence.rstrip('.').removeprefix('Allergy: ')}"
                          if fact.kind != "negative" else f"- Not present: {fact.name}")
-    return "Facts from a clinical note:\n" + "\n".join(lines) + "\n\nWrite the summary."
+    kept, size = [], 0
+    for line in lines:
+        size += len(line) + 1
+        if size > max_chars:
+            kept.append("- (more facts left out)")
+            break
+        kept.append(line)
+    return "Facts from a clinical note:\n" + "\n".join(kept) + "\n\nWrite the summary."
 
 
 def _strip_identifiers(note: Note, prompt: str) -> str:
@@ -367,7 +382,7 @@ class Summarizer:
 
     def _generate(self, note: Note, facts: list[Fact]) -> Summary:
         assert self.backend is not None
-        prompt = facts_prompt(facts)
+        prompt = facts_prompt(facts, self.config.max_prompt_chars)
         deidentified = None
         if self.backend.remote:
             deidentified = not self.config.allow_raw_text
