@@ -97,7 +97,8 @@ class NoteIndex:
             if ent.label in CHECKED_LABELS:
                 for key in entity_keys(ent):
                     self.by_key.setdefault(key, []).append(ent)
-        self.numbers = {_number(m.group(1)) for m in _NUMBER.finditer(note.text)}
+        # every digit run of the note, also inside shorthand ("q6h" has the 6 of "every 6 hours")
+        self.numbers = {_number(n) for n in re.findall(r"\d+(?:[.,]\d+)?", note.text)}
 
     def mentions(self, ent: Entity) -> list[Entity]:
         seen: dict[int, Entity] = {}
@@ -208,7 +209,7 @@ def _dose_attribution(sentence: str, analysed: Note, index: NoteIndex) -> list[s
         if not found:
             continue  # already reported as a drug not in the note
         doses = {d for d in (_dose(o) for o in found) if d is not None}
-        frequencies = {o.attributes.get("frequency") for o in found} - {None}
+        frequencies = {str(o.attributes["frequency"]) for o in found if o.attributes.get("frequency")}
         end = drugs[k + 1].start if k + 1 < len(drugs) else len(sentence)
         tail = sentence[drug.end:end]
         first = _dose(drug)

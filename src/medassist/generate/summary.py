@@ -210,6 +210,8 @@ def note_facts(note: Note) -> list[Fact]:
             if ent.section == "allergies":
                 continue  # a reaction, said with its allergy
             status = ent.assertion
+            if ent.hypothetical or status == "negated" and ent.family:
+                continue  # a risk talked about ("risks include DVT") or a relative's negative: not the patient's
             if status == "negated":
                 if all(canonical != str(n.attributes.get("canonical") or n.text).lower() for n in negatives):
                     negatives.append(ent)
