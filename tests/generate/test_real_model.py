@@ -65,10 +65,10 @@ def test_in_process_generation_is_deterministic_at_temperature_0(in_process):
 
 
 def test_an_in_process_summary_is_grounded_sentence_by_sentence(nlp, note, in_process):
-    cfg = GenerationConfig(backend="llama_cpp", max_tokens=60)
+    cfg = GenerationConfig(backend="llama_cpp", max_tokens=40)
     summary = Summarizer(nlp, in_process, cfg)(note)
     assert summary.backend == "llama_cpp" and summary.checks and summary.sentences
-    assert summary.generation["completion_tokens"] <= 60
+    assert summary.generation["completion_tokens"] <= 40
     grounder, index = Grounder(nlp), NoteIndex(note)
     again = grounder.check([c.text for c in summary.checks], index)  # each verdict is the check's own
     assert [(c.kept, c.reasons) for c in again] == [(c.kept, c.reasons) for c in summary.checks]

@@ -306,6 +306,12 @@ def _completion_text(data: Any, where: str) -> tuple[str, dict[str, int]]:
 
 
 # --------------------------------------------------------------------------------------------- loading
+def fallback_reason(exc: Exception, what: str = "summary") -> str:
+    """Why the extractive text is shown: the error, and that the extractive text stands (once, not twice)."""
+    text = str(exc)
+    return text if "extractive" in text else f"{text} (the extractive {what} is shown instead)"
+
+
 def load_backend(config: GenerationConfig | None = None) -> Backend | None:
     """The backend the config names; None for ``extractive``.  Raises E210 (no llama-cpp-python), E901 (no
     GGUF file) or E902/E903 (bad settings): callers that can fall back catch MedAssistError and say why."""

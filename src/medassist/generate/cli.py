@@ -67,7 +67,7 @@ def summarize(
     _setup_logging(verbose)
     import medassist
     from medassist.errors import MedAssistError
-    from medassist.generate.backends import load_backend
+    from medassist.generate.backends import fallback_reason, load_backend
     from medassist.generate.summary import Summarizer
 
     try:
@@ -85,7 +85,7 @@ def summarize(
         try:
             gen_backend = load_backend(cfg)
         except MedAssistError as exc:  # not installed: say so, summarise without a model
-            fallback = f"{exc} (the extractive summary is shown instead)"
+            fallback = fallback_reason(exc)
             typer.echo(f"{exc}\nFalling back to the extractive summary.", err=True)
     summarizer = Summarizer(nlp, gen_backend, cfg)
     warned: set[str] = set()

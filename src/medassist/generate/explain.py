@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medassist.errors import MedAssistError
-from medassist.generate.backends import Backend, GenerationConfig, Message
+from medassist.generate.backends import Backend, GenerationConfig, Message, fallback_reason
 from medassist.generate.grounding import (
     Grounder,
     SentenceCheck,
@@ -172,7 +172,7 @@ class Explainer:
                 try:
                     self._generate(data, exp)
                 except MedAssistError as exc:
-                    exp.fallback = f"{exc} (the extractive explanation is shown instead)"
+                    exp.fallback = fallback_reason(exc, "explanation")
         exp.seconds = time.perf_counter() - start
         return exp
 

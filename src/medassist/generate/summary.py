@@ -27,7 +27,7 @@ from typing import Any
 
 from medassist.doc import Entity, Note
 from medassist.errors import MedAssistError
-from medassist.generate.backends import Backend, Generation, GenerationConfig, Message
+from medassist.generate.backends import Backend, Generation, GenerationConfig, Message, fallback_reason
 from medassist.generate.grounding import Grounder, NoteIndex, SentenceCheck, split_sentences
 
 PLAN_SECTIONS = ("plan", "assessment_and_plan")
@@ -378,7 +378,7 @@ class Summarizer:
             try:
                 summary = self._generate(note, facts)
             except MedAssistError as exc:
-                summary.fallback = f"{exc} (the extractive summary is shown instead)"
+                summary.fallback = fallback_reason(exc)
         summary.seconds = time.perf_counter() - start
         return summary
 

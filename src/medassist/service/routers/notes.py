@@ -62,7 +62,7 @@ def _summarizer(request: Request, nlp: Any, ctx: Any) -> Any:
     if cached is not None and cached[0] is nlp:
         return cached[1], cached[2]
     from medassist.errors import MedAssistError
-    from medassist.generate.backends import GenerationConfig, load_backend
+    from medassist.generate.backends import GenerationConfig, fallback_reason, load_backend
     from medassist.generate.summary import Summarizer
 
     fallback = None
@@ -71,7 +71,7 @@ def _summarizer(request: Request, nlp: Any, ctx: Any) -> Any:
         cfg = GenerationConfig.from_env(backend=ctx.settings.llm_backend)
         backend = load_backend(cfg)
     except MedAssistError as exc:
-        fallback = f"{exc} (the extractive summary is shown instead)"
+        fallback = fallback_reason(exc)
     summarizer = Summarizer(nlp, backend, cfg, deidentify=None)
     request.app.state.summarizer = (nlp, summarizer, fallback)
     return summarizer, fallback
