@@ -272,6 +272,23 @@ def intake_findings_rows(name: str, label: str) -> list[str]:
     return rows
 
 
+def summaries_rows() -> list[str]:
+    """Note summaries on held-out MTSamples notes (benchmarks/summaries.py): extractive vs base SmolLM2."""
+    d = _load("summaries")
+    if not d:
+        return []
+    rows = []
+    for system, f in d["figures"].items():
+        speed = f"{f['seconds_per_note']:.2f} s/note" + (f", {f['tokens_per_s']:.1f} tokens/s" if f.get("tokens_per_s") else "")
+        rows.append(
+            f"| Note summaries, {system} ({f['notes']} held-out MTSamples notes) | ROUGE-L F1 vs description "
+            f"**{f['rouge_l_f1']:.3f}**; faithfulness {_pct(f['faithfulness'])} ({f['terms_in_summaries']} terms); "
+            f"negation flips {f['negation_flips']}; sentences rejected by the grounding check "
+            f"{f['sentences_rejected']}/{f['sentences_checked']} | {speed} | no fine-tuned model yet (issue 13, "
+            f"second half) | {_meta(d)} |")
+    return rows
+
+
 SECTIONS = [
     ("Real data written by others (the headline)", lambda: avey_rows("diagnosis_first_run_avey_dev", "Diagnosis, first run")
      + avey_rows("diagnosis_kb622_first_run", "Diagnosis, 622-condition KB, first run")
@@ -293,13 +310,14 @@ SECTIONS = [
     ("Service (issues 5 and 18)", service_rows),
     ("Drug safety (issue 6)", ddi_rows),
     ("Health management (issue 16)", health_rows),
+    ("Generated text (issue 13)", summaries_rows),
 ]
 KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test", "diagnosis_test_first_run",
          "deid_eval_fresh", "deid_eval", "notes_speed", "service_load", "service_load_c1", "service_load_no_embeddings",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
          "diagnosis_kb622_after", "diagnosis_session_final", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
          "deid_eval_real_rules_all_folds", "deid_eval_real_fold0_places",
-         "intake_findings_first_run", "intake_findings", "health_plan"}
+         "intake_findings_first_run", "intake_findings", "health_plan", "summaries"}
 
 
 def table() -> str:

@@ -47,6 +47,9 @@ RULES = (
          "health management (medassist.health) must not import the service, the web UI, training or a CLI module"),
     Rule("diagnosis-not-cli", lambda m: _under("medassist.diagnosis")(m) and not _is_cli(m), _is_cli,
          "the diagnosis engine (medassist.diagnosis) must not import a command-line module"),
+    Rule("generate-not-service", lambda m: _under("medassist.generate")(m) and not _is_cli(m),
+         lambda m: _under("medassist.service", "medassist.web", "medassist.training")(m) or _is_cli(m),
+         "text generation (medassist.generate) must not import the service, the web UI, training or a CLI module"),
     Rule("serving-not-training", _under("medassist.service", "medassist.web", "medassist.models"),
          _under("medassist.training"),
          "serving (medassist.service, medassist.web, medassist.models and all they import) must not import "

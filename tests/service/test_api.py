@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from medassist.doc import Note
-from tests.service.conftest import Api
+from tests.service.conftest import Api, make_settings
 
 
 def test_health_and_ready(api: Api) -> None:
@@ -305,3 +307,43 @@ def test_health_plan(api: Api) -> None:
     weird = api.client.post("/v1/health/plan", json={"record": {"vitals": [1, 2]}}, headers=patient.headers)
     assert weird.status_code == 422
     assert api.client.post("/v1/health/plan", json={"record": record}).status_code == 401
+
+
+def test_note_summary_is_extractive_unless_a_backend_is_configured(api: Api, nlp: Any) -> None:
+    from medassist.generate.summary import Summarizer
+
+    clinician = api.account("clinician")
+    text = ("ALLERGIES: penicillin.\nMEDICATIONS: lisinopril 10 mg daily.\nASSESSMENT AND PLAN: Hypertension. "
+            "Pt denies chest pain. Stop lisinopril, start amlodipine 5 mg daily. Call John Smith at 555-123-4567.")
+    r = api.client.post("/v1/notes/summary", json={"text": text}, headers=clinician.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["backend"] == "extractive" and body["fallback"] is None and body["grounding"] == []
+    assert body["sentences"] == Summarizer(nlp)(text).sentences  # the CLI's summary of the same note
+    meds = {f["name"]: f["status"] for f in body["facts"] if f["kind"] == "medication"}
+    assert meds == {"lisinopril": "stopped", "amlodipine": "started"}
+    assert body["sections"]["negative"] == ["No chest pain."]
+    assert api.client.post("/v1/notes/summary", json={"text": ""}, headers=clinician.headers).status_code == 422
+
+
+def test_note_summary_with_a_remote_backend_sends_no_identifier(database: Any, tmp_path: Any, resources: Any,
+                                                                monkeypatch: Any) -> None:
+    from medassist.service.app import create_app
+    from tests.generate.conftest import LocalServer, completion
+
+    server = LocalServer(lambda request: (200, json.dumps(completion(
+        "The patient has hypertension. He takes warfarin.")).encode(), 0.0)).start()
+    try:
+        monkeypatch.setenv("MEDASSIST_LLM_URL", server.url)
+        app = create_app(make_settings(database, tmp_path, llm_backend="openai"), resources=resources)
+        with TestClient(app) as client:
+            clinician = Api(client, app).account("clinician")
+            text = "PLAN: Hypertension. Call John Smith at 555-123-4567 about lisinopril 10 mg daily."
+            body = client.post("/v1/notes/summary", json={"text": text}, headers=clinician.headers).json()
+    finally:
+        server.stop()
+    assert body["backend"] == "openai" and body["deidentified_prompt"] is True
+    assert [(c["text"], c["status"]) for c in body["grounding"]] == [
+        ("The patient has hypertension.", "kept"), ("He takes warfarin.", "rejected")]
+    sent = server.received[0]["body"]
+    assert "lisinopril" in sent and "Smith" not in sent and "555-123-4567" not in sent

@@ -132,7 +132,7 @@ def test_openapi_documents_the_differential_and_the_entities(app: FastAPI) -> No
             schema = content["application/json"]["schema"]
             assert not (problems := _undocumented(spec, schema, path, set(), free={"NoteOut.fhir"})), problems
             checked += 1
-    assert checked == 8
+    assert checked == 9
     candidate = comps["AssessmentOut"]["properties"]["differential"]["items"]
     assert set(_resolve(spec, candidate)["properties"]) >= {"condition", "probability", "evidence_for",
                                                              "evidence_against", "triage"}

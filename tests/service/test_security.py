@@ -46,6 +46,7 @@ ROUTE_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/knowledge/conditions"): STAFF,
     ("POST", "/v1/notes"): STAFF,
     ("POST", "/v1/notes/deid"): STAFF,
+    ("POST", "/v1/notes/summary"): STAFF,
     ("GET", "/v1/notes/{note_id}"): STAFF,
     ("GET", "/v1/notes/{note_id}/fhir"): STAFF,
     ("POST", "/v1/medications/check"): SIGNED_IN,

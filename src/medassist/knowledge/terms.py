@@ -64,6 +64,8 @@ KINDS: dict[str, Kind] = {
     "intake_filler": Kind("intake_filler.txt", "filler words the intake ignores", medical=False),
     "english_common": Kind("english_common.txt", "very common English words (language check)", medical=False),
     "intake_idioms": Kind("intake_idioms.txt", "everyday idioms whose words name no finding", medical=False),
+    # what a note says happens to a medication (medassist.generate.summary)
+    "medication_changes": Kind("medication_changes.tsv", "medication changes: as written, change", 2, medical=False),
     "clinical_abbreviations": Kind("clinical_abbreviations.tsv", "clinical shorthand: abbreviation, expansion", 2,
                                    case_sensitive=True),
 }

@@ -437,6 +437,77 @@ class NoteOut(BaseModel):
     fhir: dict[str, Any] | None = Field(None, description="FHIR R4 Bundle")
 
 
+class SummaryIn(_In):
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class SummaryCheckOut(BaseModel):
+    text: str = Field(description="a sentence the model wrote")
+    status: Literal["kept", "rejected"] = Field(description="kept, or rejected by the grounding check")
+    reasons: list[str] = Field(description="why it was rejected: a drug, problem, dose, frequency, number or date not "
+                                           "in the note, a finding whose negation or experiencer was changed, an "
+                                           "allergy stated as a medication, a repeated or cut-off sentence")
+    terms: list[str] = Field(description="the clinical terms the sentence names")
+    replaced_by: list[str] = Field(description="the extractive sentences shown in place of a rejected sentence")
+
+
+class SummaryFactDetailsOut(BaseModel):
+    canonical: str | None = Field(None, description="problem: the canonical name of the term")
+    codes: list[str] | None = Field(None, description="problem: its codes, as system:code")
+    relative: str | None = Field(None, description="problem of a relative: who (mother, brother, ...)")
+    doses: list[str] | None = Field(None, description="medication: each dose and frequency the note gives, in order")
+    change_dose: str | None = Field(None, description="medication: the dose written with the change, if any")
+    reactions: list[str] | None = Field(None, description="allergy: the reactions written with it")
+    names: list[str] | None = Field(None, description="negative: each finding the note says is absent")
+
+
+class SummaryFactOut(BaseModel):
+    kind: Literal["problem", "negative", "medication", "allergy", "result", "plan"] = Field(
+        description="problem (with status), negative (findings the note says are absent), medication, allergy, "
+                    "result, plan")
+    name: str = Field(description="the note's own words for it")
+    sentence: str = Field(description="the extractive sentence that states it")
+    status: str | None = Field(description="problem: present, possible, historical, hypothetical, family; negative: "
+                                           "negated; medication: started, stopped, increased, decreased, changed, "
+                                           "continued or null; allergy: allergy or none")
+    details: SummaryFactDetailsOut = Field(description="codes, doses, reactions, relative (what applies to the kind)")
+    spans: list[list[int]] = Field(description="[start, end) offsets into the note text")
+
+
+class SummarySectionsOut(BaseModel):
+    problem: list[str] = Field(default_factory=list, description="problems with their status")
+    negative: list[str] = Field(default_factory=list, description="findings the note says are absent")
+    medication: list[str] = Field(default_factory=list, description="medications with dose and change")
+    allergy: list[str] = Field(default_factory=list, description="allergies with their reactions")
+    result: list[str] = Field(default_factory=list, description="key results")
+    plan: list[str] = Field(default_factory=list, description="the plan's sentences")
+
+
+class SummaryGenerationOut(BaseModel):
+    seconds: float = Field(description="time the model took")
+    prompt_tokens: int | None = Field(description="tokens of the prompt (the facts), as the backend counts them")
+    completion_tokens: int | None = Field(description="tokens the model wrote")
+    tokens_per_s: float | None = Field(description="completion tokens per second")
+    raw_text: str = Field(description="what the model wrote, before the grounding check")
+
+
+class SummaryOut(BaseModel):
+    id: str | None = Field(None, description="always null here: the summary is not stored")
+    backend: Literal["extractive", "llama_cpp", "openai"] = Field(description="what wrote the summary")
+    model: str | None = Field(description="the model, for a generated summary")
+    fallback: str | None = Field(description="why the extractive summary is shown although a model was configured")
+    summary: str = Field(description="the summary as one text")
+    sentences: list[str] = Field(description="the summary's sentences: kept generated ones and extractive ones")
+    grounding: list[SummaryCheckOut] = Field(description="every generated sentence and the grounding check's verdict")
+    rejected: int = Field(description="generated sentences rejected by the grounding check")
+    sections: SummarySectionsOut = Field(description="the extractive sentences by kind")
+    facts: list[SummaryFactOut] = Field(description="what the summary is built from, read from the note")
+    deidentified_prompt: bool | None = Field(description="remote backends: whether the prompt was de-identified")
+    seconds: float = Field(description="time to analyse and summarise the note")
+    generation: SummaryGenerationOut | None = Field(description="the model call; null for an extractive summary")
+    disclaimer: str = Field(description="check the summary against the note")
+
+
 class MedCheckIn(_In):
     drugs: list[str] = Field(min_length=1, max_length=50)
     conditions: list[str] = Field(default_factory=list, max_length=50)

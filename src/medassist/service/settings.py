@@ -74,6 +74,10 @@ class Settings:
     lockout_max_s: float = 3600.0
     # model work waiting for the diagnosis engine or the note pipeline (each has one worker thread)
     max_model_queue: int = 64
+    # who writes note summaries (POST /v1/notes/summary): extractive (no model, the default), llama_cpp (in
+    # process, the [llm] extra) or openai (a server at MEDASSIST_LLM_URL); the other MEDASSIST_LLM_* settings
+    # are medassist.generate.backends.GenerationConfig's
+    llm_backend: str = "extractive"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -11,7 +11,7 @@ from medassist.service import stored
 from medassist.service.db import NoteRecord
 from medassist.service.deps import ClinicianUser, Context, DbSession, Nlp, ResourcesDep, audit, deadline_of
 from medassist.service.routers.consultations import record_id
-from medassist.service.schemas import DeidIn, DeidOut, NoteIn, NoteOut, Problem
+from medassist.service.schemas import DeidIn, DeidOut, NoteIn, NoteOut, Problem, SummaryIn, SummaryOut
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"])
 
@@ -53,6 +53,41 @@ def deidentify(request: Request, body: DeidIn, user: ClinicianUser, res: Resourc
     db.commit()
     record = deid_record(note)
     return {"text": record["text"], "phi": record["phi"]}
+
+
+def _summarizer(request: Request, nlp: Any, ctx: Any) -> Any:
+    """The app's summarizer, built on first use: extractive unless the settings name a generation backend; a
+    backend that cannot be loaded leaves the extractive summary, with the reason in every answer's fallback."""
+    cached = getattr(request.app.state, "summarizer", None)
+    if cached is not None and cached[0] is nlp:
+        return cached[1], cached[2]
+    from medassist.errors import MedAssistError
+    from medassist.generate.backends import GenerationConfig, fallback_reason, load_backend
+    from medassist.generate.summary import Summarizer
+
+    fallback = None
+    backend = cfg = None
+    try:
+        cfg = GenerationConfig.from_env(backend=ctx.settings.llm_backend)
+        backend = load_backend(cfg)
+    except MedAssistError as exc:
+        fallback = fallback_reason(exc)
+    summarizer = Summarizer(nlp, backend, cfg, deidentify=None)
+    request.app.state.summarizer = (nlp, summarizer, fallback)
+    return summarizer, fallback
+
+
+@router.post("/summary", response_model=SummaryOut)
+def summarize_note(request: Request, body: SummaryIn, user: ClinicianUser, ctx: Context, nlp: Nlp,
+                   res: ResourcesDep, db: DbSession) -> dict[str, Any]:
+    """A problem-oriented summary: problems with status, medications with changes, allergies, results, plan.
+    Extractive unless the server is configured with a generation backend; generated sentences are checked
+    against the note and replaced by extractive ones when they are not supported. Nothing is stored."""
+    summarizer, fallback = _summarizer(request, nlp, ctx)
+    summary = res.run_nlp(lambda: summarizer(body.text, fallback=fallback), deadline_of(request))
+    audit(db, request, user, "summarize", "note")
+    db.commit()
+    return summary.to_dict()  # type: ignore[no-any-return]
 
 
 def _load(db: DbSession, request: Request, user: Any, note_id: str) -> NoteRecord:

@@ -1,0 +1,227 @@
+"""Plain-language explanation of a consultation result (an :class:`~medassist.doc.Assessment`) for the patient.
+
+The explanation is built from the structured result, in three parts:
+
+``safety``      the clinical safety text, copied **verbatim** from the result: in an emergency the red-flag
+                messages, the triage advice and the emergency message; otherwise the triage label and advice.
+                No model ever sees it or writes it, and it always comes first.
+``body``        what the patient told us, the possibilities to discuss with a clinician and why, the next
+                question: extractive sentences by default.  With a generation backend the model rewrites the
+                *facts* (never the safety text) in plain words and every sentence it writes is checked: a
+                condition not in the differential, a finding not in the result or with its polarity flipped, a
+                medicine, a number that is not in the facts, or anything about urgency, diagnosis or treatment
+                (that is the safety text's job) rejects the sentence, and the extractive body stands instead.
+                In an emergency no model is asked at all.
+``advice``      the top condition's next steps, verbatim from the knowledge base (not in an emergency: the
+                emergency advice is all that matters then), and the ``disclaimer``, verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from medassist.errors import MedAssistError
+from medassist.generate.backends import Backend, GenerationConfig, Message, fallback_reason
+from medassist.generate.grounding import (
+    Grounder,
+    SentenceCheck,
+    _form,
+    _norm,
+    _number,
+    entity_keys,
+    split_sentences,
+)
+
+# a model may not speak about urgency, diagnosis or treatment: the verbatim safety text does
+_SAFETY_WORDS = re.compile(
+    r"\b(?:emergenc\w*|ambulance|urgent\w*|911|999|112|a&e|hospital|serious\w*|dangerous|danger|safe\w*|"
+    r"no need|(?:do not|don't|dont) need|nothing to worry|not worry|worr\w*|reassur\w*|fine|harmless|"
+    r"diagnos\w*|cure\w*|prescri\w*|antibiotic\w*|medicine\w*|medication\w*|tablet\w*|dose\w*|mg|treat\w*|"
+    r"certain(?:ly)?|definitely|sure)\b",
+    re.I,
+)
+SYSTEM_PROMPT = (
+    "You explain a symptom checker's result to a patient in plain, kind words. Write 2 to 4 short sentences. "
+    "Use only the facts given; do not name any other condition or symptom. Do not talk about urgency, "
+    "treatment, medicines or diagnosis, and do not add numbers."
+)
+
+
+def plain_name(name: str) -> str:
+    """ "Fever (raised temperature, 38 C or above)" -> "fever"; acronyms keep their case."""
+    base = re.sub(r"\s*\([^)]*\)", "", name).strip() or name
+    return base if base.isupper() else base[0].lower() + base[1:]
+
+
+@dataclass
+class Explanation:
+    safety: list[str]
+    body: list[str]
+    advice: list[str]
+    disclaimer: str
+    emergency: bool
+    backend: str = "extractive"
+    model: str | None = None
+    checks: list[SentenceCheck] = field(default_factory=list)
+    fallback: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        parts = [*self.safety, *self.body, *self.advice, self.disclaimer]
+        return "\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"emergency": self.emergency, "safety": self.safety, "body": self.body, "advice": self.advice,
+                "disclaimer": self.disclaimer, "text": self.text, "backend": self.backend, "model": self.model,
+                "fallback": self.fallback, "grounding": [c.to_dict() for c in self.checks],
+                "rejected": sum(not c.kept for c in self.checks), "seconds": round(self.seconds, 3)}
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    if isinstance(result, dict):
+        return result
+    data: dict[str, Any] = result.to_dict()
+    return data
+
+
+def safety_text(result: Any) -> list[str]:
+    """The result's own safety sentences, verbatim, most urgent first."""
+    data = _as_dict(result)
+    triage = data.get("triage") or {}
+    out: list[str] = []
+    if data.get("emergency"):
+        out.extend(f["message"] for f in data.get("red_flags") or [] if f.get("message"))
+        for text in (triage.get("label"), triage.get("advice"), data.get("message")):
+            if text and text not in out:
+                out.append(text)
+    else:
+        out.extend(t for t in (triage.get("label"), triage.get("advice")) if t)
+    return out
+
+
+def _facts(data: dict[str, Any], top: int = 3) -> dict[str, Any]:
+    present = [plain_name(f["name"]) for f in data.get("findings") or [] if f.get("present")]
+    absent = [plain_name(f["name"]) for f in data.get("findings") or [] if not f.get("present")]
+    candidates = []
+    for cand in (data.get("differential") or [])[:top]:
+        why = [plain_name(e["name"]) for e in cand.get("evidence_for") or [] if e.get("present")]
+        candidates.append({"name": plain_name(cand["name"]), "percent": round(100 * cand["probability"]),
+                           "why": why})
+    question = (data.get("next_question") or {}).get("question")
+    return {"present": present, "absent": absent, "candidates": candidates, "question": question}
+
+
+def extractive_body(data: dict[str, Any]) -> list[str]:
+    facts = _facts(data)
+    out = []
+    if facts["present"]:
+        out.append("You told us about: " + ", ".join(facts["present"]) + ".")
+    if facts["absent"]:
+        out.append("You said you do not have: " + ", ".join(facts["absent"]) + ".")
+    if not data.get("emergency"):
+        if facts["candidates"]:
+            names = "; ".join(f"{c['name']} (about {c['percent']} in 100)" for c in facts["candidates"])
+            out.append(f"Possible causes to discuss with a clinician, with MedAssist's rough estimate: {names}.")
+            for cand in facts["candidates"][:2]:
+                if cand["why"]:
+                    out.append(f"What points to {cand['name']}: " + ", ".join(cand["why"]) + ".")
+        else:
+            out.append("MedAssist could not match what you told us to the conditions it knows.")
+        if facts["question"]:
+            out.append(f"A question that would help: {facts['question']}")
+    return out
+
+
+def facts_prompt(data: dict[str, Any]) -> str:
+    facts = _facts(data)
+    lines = ["Facts from the symptom checker:"]
+    if facts["present"]:
+        lines.append("- The patient has: " + ", ".join(facts["present"]))
+    if facts["absent"]:
+        lines.append("- The patient does not have: " + ", ".join(facts["absent"]))
+    for cand in facts["candidates"]:
+        why = f" (because of {', '.join(cand['why'])})" if cand["why"] else ""
+        lines.append(f"- Possible cause: {cand['name']}{why}")
+    return "\n".join(lines) + "\n\nExplain this to the patient."
+
+
+class Explainer:
+    """Explanations with one pipeline (for the grounding check) and, optionally, one generation backend."""
+
+    def __init__(self, nlp: Any, backend: Backend | None = None, config: GenerationConfig | None = None) -> None:
+        self.grounder = Grounder(nlp)
+        self.backend = backend
+        self.config = config or GenerationConfig()
+
+    def __call__(self, result: Any, *, use_backend: bool = True) -> Explanation:
+        start = time.perf_counter()
+        data = _as_dict(result)
+        data_advice: list[str] = []
+        if not data.get("emergency") and data.get("differential"):
+            data_advice = list(data["differential"][0].get("next_steps") or [])
+        exp = Explanation(safety_text(data), extractive_body(data), data_advice, str(data.get("disclaimer") or ""),
+                          bool(data.get("emergency")))
+        if use_backend and self.backend is not None:
+            if exp.emergency:
+                exp.fallback = "emergency: no model is asked; the emergency advice is shown exactly as written"
+            else:
+                try:
+                    self._generate(data, exp)
+                except MedAssistError as exc:
+                    exp.fallback = fallback_reason(exc, "explanation")
+        exp.seconds = time.perf_counter() - start
+        return exp
+
+    def _generate(self, data: dict[str, Any], exp: Explanation) -> None:
+        assert self.backend is not None
+        prompt = facts_prompt(data)  # no identifiers: finding and condition names only
+        messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}]
+        gen = self.backend.generate(messages, max_tokens=min(self.config.max_tokens, 160),
+                                    temperature=self.config.temperature)
+        items = split_sentences(gen.text)
+        checks = [SentenceCheck(s, kept=False, reasons=[reason]) if (reason := _form(s, i, items))
+                  else self.check_sentence(s, data, prompt) for i, s in enumerate(items)]
+        exp.checks, exp.backend, exp.model = checks, self.backend.name, gen.model
+        kept = [c.text for c in checks if c.kept]
+        if kept:
+            exp.body = kept + [s for s in exp.body if s.startswith("A question that would help")]
+        else:
+            exp.fallback = "no generated sentence passed the grounding check: the extractive explanation is shown"
+
+    def check_sentence(self, sentence: str, data: dict[str, Any], prompt: str) -> SentenceCheck:
+        reasons: list[str] = []
+        terms: list[str] = []
+        for m in _SAFETY_WORDS.finditer(sentence):
+            reasons.append(f"speaks about urgency, diagnosis or treatment ({m.group(0)}): only the verbatim "
+                           "safety text may")
+        conditions: set[str] = set()
+        for cand in data.get("differential") or []:
+            conditions |= {_norm(cand["name"]), _norm(plain_name(cand["name"])), f"icd10cm:{cand.get('icd10')}",
+                           f"medassist-kb:{cand.get('condition')}"}
+        findings: dict[str, bool] = {}
+        for f in data.get("findings") or []:
+            for key in (_norm(f["name"]), _norm(plain_name(f["name"])), f"medassist-kb:{f['id']}"):
+                findings[key] = bool(f.get("present"))
+        for ent in self.grounder.analyse(sentence).entities:
+            if ent.label not in ("problem", "finding", "drug"):
+                continue
+            terms.append(ent.text)
+            keys = entity_keys(ent)
+            if ent.label == "drug":
+                reasons.append(f"names a medicine: {ent.text}")
+            elif keys & set(findings):
+                present = next(findings[k] for k in keys if k in findings)
+                if present == ent.negated:
+                    reasons.append(f"{'present' if present else 'absent'} in the result, stated as "
+                                   f"{'absent' if ent.negated else 'present'}: {ent.text}")
+            elif not keys & conditions:
+                reasons.append(f"not in the result: {ent.text}")
+        numbers = {_number(n) for n in re.findall(r"\d+(?:\.\d+)?", prompt)}
+        for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", sentence):
+            if _number(n) not in numbers:
+                reasons.append(f"number not in the result: {n}")
+        return SentenceCheck(sentence, kept=not reasons, reasons=list(dict.fromkeys(reasons)), terms=terms)
