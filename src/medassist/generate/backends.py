@@ -18,6 +18,7 @@ that says what to do; the summary and explanation code catch it and fall back to
 
 from __future__ import annotations
 
+import atexit
 import glob
 import importlib.util
 import json
@@ -159,6 +160,17 @@ def find_gguf() -> Path:
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the shared models before the interpreter tears llama_cpp down (else its finaliser fails noisily)."""
+    with _MODELS_LOCK:
+        while _MODELS:
+            _, llama = _MODELS.popitem()
+            close = getattr(llama, "close", None)
+            if callable(close):
+                close()
 
 
 class LlamaCppBackend:
