@@ -294,6 +294,8 @@ SECTIONS = [
      + avey_rows("diagnosis_kb622_first_run", "Diagnosis, 622-condition KB, first run")
      + avey_rows("diagnosis_kb622_after", "Diagnosis, 622-condition KB, after intake fixes and retrained narrative model")
      + avey_rows("diagnosis_session_final", "Diagnosis, with the not-covered model, measured values and the intake pipeline")
+     + avey_rows("diagnosis_intake_misreadings", "Diagnosis, after the intake misreading fixes (idioms, measured values, antonyms)")
+     + avey_rows("diagnosis_intake_encoder_full_run", "Diagnosis, intake encoder trained all 448 steps (not shipped)")
      + not_covered_rows()
      + deid_real_rows("deid_eval_real_first_run", "De-id rules, first run")
      + deid_real_rows("deid_eval_real_fold0_shipped", "De-id, shipped tagger on its held-out patients")
@@ -303,7 +305,9 @@ SECTIONS = [
      lambda: intake_findings_rows("intake_findings_first_run", "Intake findings, first run")
      + intake_findings_rows("intake_findings", "Intake findings, before vs after the fine-tuned encoder")),
     ("Fine-tuning engine (issue 2)", lambda: ner_rows("bc5cdr") + recipe_rows() + ner_rows("ncbi")),
-    ("Assisted diagnosis (issue 3)", lambda: diagnosis_rows("diagnosis_test", "Test vignettes after fixes")
+    ("Assisted diagnosis (issue 3)", lambda: diagnosis_rows("diagnosis_intake_misreadings",
+                                                            "Test vignettes after the intake misreading fixes (their over-triage was read)")
+     + diagnosis_rows("diagnosis_test", "Test vignettes after fixes")
      + diagnosis_rows("diagnosis_test_first_run", "Test vignettes, first blind run")),
     ("Clinical notes (issue 4)", lambda: deid_rows("deid_eval_fresh", "De-id, never-seen seed")
      + deid_rows("deid_eval", "De-id, holdout templates") + notes_rows()),
@@ -317,7 +321,8 @@ KNOWN = {"ner_bc5cdr", "ner_ncbi", "bc5cdr_recipe", "ddi2013", "diagnosis_test",
          "service_crash", "service_fuzz", "diagnosis_first_run_avey_dev", "diagnosis_kb622_first_run",
          "diagnosis_kb622_after", "diagnosis_session_final", "not_covered", "deid_eval_real_first_run", "deid_eval_real_fold0_shipped",
          "deid_eval_real_rules_all_folds", "deid_eval_real_fold0_places",
-         "intake_findings_first_run", "intake_findings", "health_plan", "summaries"}
+         "intake_findings_first_run", "intake_findings", "health_plan", "summaries", "diagnosis_intake_misreadings",
+         "diagnosis_intake_encoder_full_run"}
 
 
 def table() -> str:
