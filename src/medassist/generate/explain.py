@@ -152,8 +152,11 @@ def facts_prompt(data: dict[str, Any]) -> str:
 class Explainer:
     """Explanations with one pipeline (for the grounding check) and, optionally, one generation backend."""
 
-    def __init__(self, nlp: Any, backend: Backend | None = None, config: GenerationConfig | None = None) -> None:
-        self.grounder = Grounder(nlp)
+    def __init__(self, nlp: Any | None, backend: Backend | None = None, config: GenerationConfig | None = None) -> None:
+        # the pipeline reads the model's sentences for the grounding check: without a backend none is needed
+        if backend is not None and nlp is None:
+            raise ValueError("a generation backend needs the note pipeline for the grounding check: pass nlp")
+        self.grounder = Grounder(nlp) if nlp is not None else None
         self.backend = backend
         self.config = config or GenerationConfig()
 
@@ -206,6 +209,7 @@ class Explainer:
         for f in data.get("findings") or []:
             for key in (_norm(f["name"]), _norm(plain_name(f["name"])), f"medassist-kb:{f['id']}"):
                 findings[key] = bool(f.get("present"))
+        assert self.grounder is not None  # set whenever a backend is (__init__)
         for ent in self.grounder.analyse(sentence).entities:
             if ent.label not in ("problem", "finding", "drug"):
                 continue
