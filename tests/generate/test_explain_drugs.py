@@ -118,3 +118,15 @@ def test_meds_check_explain_with_a_server_that_is_down_falls_back(monkeypatch):
 def test_a_wrong_backend_name_is_a_clear_error():
     res = CliRunner().invoke(meds_app, ["check", "-d", "warfarin", "--explain", "--backend", "gpt"])
     assert res.exit_code == 2 and "use extractive or llm" in res.output
+
+
+def test_an_allergy_alert_may_name_the_allergy_but_no_other_medicine():
+    result = check(["amoxicillin"], [], ["penicillin"])
+    alert = result.alerts[0]
+    assert alert.kind == "allergy" and alert.severity == "contraindicated"
+    exp = explain_drug_alerts(result, Scripted("Amoxicillin is a penicillin, and you have a penicillin allergy. "
+                                               "Cefalexin can cause the same reaction."))
+    checks = exp.alerts[0].checks
+    assert [c.kept for c in checks] == [True, False]
+    assert checks[1].reasons == ["not in the alert: Cefalexin"]
+    assert exp.alerts[0].management == alert.management

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medassist.errors import MedAssistError
 from medassist.generate.backends import Backend, GenerationConfig, Message, fallback_reason
@@ -34,6 +34,9 @@ from medassist.generate.grounding import (
     entity_keys,
     split_sentences,
 )
+
+if TYPE_CHECKING:
+    from medassist.drugs.data import TermTarget
 
 # a model may not speak about urgency, diagnosis or treatment: the verbatim safety text does
 _SAFETY_WORDS = re.compile(
@@ -353,7 +356,8 @@ class DrugNames:
 
         self.db = db or get_db()
         self.matcher: PhraseMatcher[frozenset[str]] = PhraseMatcher(note_tokens, merge=lambda a, b: a | b)
-        for target in ("drug", "class", "condition", "allergy"):
+        targets: tuple[TermTarget, ...] = ("drug", "class", "condition", "allergy_group")
+        for target in targets:
             for term in self.db.terms(target):
                 self.matcher.add(term.text, frozenset({f"{target}:{term.id}"}))
 
@@ -371,7 +375,7 @@ class DrugNames:
         if alert.get("condition"):
             keys.add(f"condition:{alert['condition']['id']}")
         if alert.get("allergy"):
-            keys.add(f"allergy:{alert['allergy']['id']}")
+            keys.add(f"{alert['allergy'].get('target') or 'allergy_group'}:{alert['allergy']['id']}")
         return keys
 
 
