@@ -199,6 +199,46 @@ def test_red_flag_puts_emergency_advice_first(live: tuple[str, Api], browser: An
     context.close()
 
 
+@pytest.mark.parametrize("text", ["I have a high temperature and a stiff neck",
+                                  "I have a sore throat and a high temperature"], ids=["emergency", "sore-throat"])
+def test_the_result_page_explains_in_plain_words_safety_text_first(live: tuple[str, Api], browser: Any,
+                                                                    text: str) -> None:
+    from playwright.sync_api import expect
+
+    base, helper = live
+    context = browser.new_context(viewport={"width": 420, "height": 860})
+    page = context.new_page()
+    _sign_in(page, base, helper.account("patient"))
+    page.get_by_label("In your own words").fill(text)
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#triage")).to_be_visible()
+    if page.locator("#question").is_visible():
+        page.get_by_role("button", name="Stop here and show my result").click()
+    with page.expect_response(lambda r: "/v1/consultations/" in r.url and r.request.method == "GET") as resp:
+        page.get_by_role("link", name="See my result").click()
+    c = resp.value.json()
+    exp = c["explanation"]
+    section = page.locator("#plain")
+    expect(section.get_by_role("heading", name="In plain words")).to_be_visible()
+    lines = section.locator("p")
+    expect(lines.first).to_have_text(exp["safety"][0])  # the safety text first, exactly as the server wrote it
+    expect(section.locator("#plain-safety p")).to_have_text(exp["safety"])
+    expect(section.locator("#plain-body p")).to_have_text(exp["body"])
+    if c["result"]["emergency"]:
+        assert exp["safety"][0] == c["result"]["red_flags"][0]["message"]
+        expect(section).to_have_class(re.compile(r"\bplain-emergency\b"))
+        expect(section.locator("#plain-advice")).to_be_hidden()
+        # the red-flag advice stays first on the page, above the explanation
+        assert page.locator("#emergency").bounding_box()["y"] < section.bounding_box()["y"]
+    else:
+        assert exp["safety"] == [c["result"]["triage"]["label"], c["result"]["triage"]["advice"]]
+        expect(section.locator("#plain-advice li")).to_have_text(exp["advice"])
+        expect(section.locator("#plain-body")).to_contain_text("You told us about")
+    page.screenshot(path=str(ARTIFACTS / f"result-plain-words-{'emergency' if exp['emergency'] else 'routine'}.png"),
+                    full_page=True)
+    context.close()
+
+
 def test_the_pages_spell_no_triage_level() -> None:
     """The levels, their words and their groups come from the server (medassist.doc.TRIAGE_LEVELS and the
     knowledge base's triage.yaml); the script and the stylesheet know only the groups' class names."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +62,54 @@ def render(assessment: Assessment | dict[str, Any], console=None) -> None:  # no
     console.print(f"[dim]{result['disclaimer']}[/dim]")
 
 
+class ExplainBackend(StrEnum):
+    extractive = "extractive"
+    llm = "llm"
+
+
+def _explainer(backend: ExplainBackend) -> tuple[Any, str | None]:
+    """The explainer for ``--explain`` and, when a model was asked for but cannot be used, why not.
+
+    ``extractive`` needs no model and no note pipeline; ``llm`` reads the ``MEDASSIST_LLM_*`` settings (as
+    ``medassist summarize --backend llm`` does) and the note pipeline checks every sentence the model writes."""
+    from medassist.generate.explain import Explainer
+
+    if backend is ExplainBackend.extractive:
+        return Explainer(None), None
+    from medassist.generate.backends import fallback_reason, load_backend
+    from medassist.generate.cli import llm_config
+
+    try:
+        cfg = llm_config()
+    except MedAssistError as exc:  # a wrong setting is the user's to fix: stop
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    try:
+        gen = load_backend(cfg)
+    except MedAssistError as exc:  # not installed: say so, explain without a model
+        typer.echo(f"{exc}\nFalling back to the extractive explanation.", err=True)
+        return Explainer(None), fallback_reason(exc, "explanation")
+    import medassist
+
+    return Explainer(medassist.load("default"), gen, cfg), None
+
+
+def explanation_of(explainer: Any, result: Assessment, fallback: str | None) -> Any:
+    exp = explainer(result)
+    if fallback and exp.fallback is None:
+        exp.fallback = fallback
+    return exp
+
+
+def render_explanation(exp: Any) -> None:
+    """The explanation as plain lines (no wrapping or styling: the safety text is printed exactly as written,
+    first)."""
+    typer.echo("\nIn plain words:")
+    typer.echo(exp.text)
+    if exp.fallback:
+        typer.echo(exp.fallback, err=True)
+
+
 def _engine(no_embeddings: bool):  # noqa: ANN202
     from medassist.diagnosis.engine import DiagnosisEngine
 
@@ -76,10 +125,17 @@ def consult(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     batch: Annotated[Path | None, typer.Option(help="JSONL file of {id, text, age, sex}; one JSON result per line")] = None,
     no_embeddings: Annotated[bool, typer.Option("--no-embeddings", help="lexicon-only intake (faster start)")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="add a plain-language explanation for the patient (the "
+                                          "safety text first and exactly as written; 'explanation' in --json)")] = False,
+    backend: Annotated[ExplainBackend, typer.Option(
+        "--backend", help="who writes the explanation's body: extractive (no model, the default) or llm (the "
+                          "MEDASSIST_LLM_* settings; every sentence checked against the result; never asked in an "
+                          "emergency)")] = ExplainBackend.extractive,
 ) -> None:
     """Possible conditions, triage and the next question from a description of symptoms."""
+    explainer, fallback = _explainer(backend) if explain else (None, None)
     if batch is not None:
-        _batch(batch, no_embeddings)
+        _batch(batch, no_embeddings, explainer, fallback)
         return
     if text is None:
         typer.secho('Describe the symptoms, e.g. medassist consult "sore throat and fever for 2 days" --age 30 --sex f',
@@ -105,13 +161,19 @@ def consult(
     except MedAssistError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+    exp = explanation_of(explainer, result, fallback) if explainer is not None else None
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        data = result.to_dict()
+        if exp is not None:
+            data["explanation"] = exp.to_dict()
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         render(result)
+        if exp is not None:
+            render_explanation(exp)
 
 
-def _batch(path: Path, no_embeddings: bool) -> None:
+def _batch(path: Path, no_embeddings: bool, explainer: Any = None, fallback: str | None = None) -> None:
     if not path.is_file():
         typer.secho(f"{path}: file not found", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
@@ -126,7 +188,10 @@ def _batch(path: Path, no_embeddings: bool) -> None:
                 item = json.loads(line)
                 ident = item.get("id", ident)
                 result = engine.consult(item.get("text", ""), item.get("age"), item.get("sex"))
-                sys.stdout.write(json.dumps({"id": ident, **result.to_dict()}, ensure_ascii=False) + "\n")
+                data = {"id": ident, **result.to_dict()}
+                if explainer is not None:
+                    data["explanation"] = explanation_of(explainer, result, fallback).to_dict()
+                sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
                 ok += 1
             except (json.JSONDecodeError, AttributeError) as exc:
                 msg = f"{path.name}:{lineno}: not a JSON object ({exc.__class__.__name__}); skipped"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -57,12 +57,20 @@ def check_cmd(
         help="Recorded allergies, comma-separated and/or repeated (e.g. penicillin).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    explain: bool = typer.Option(False, "--explain", help="Add each alert in plain words for the patient (the "
+                                 "severity and what to do exactly as the alert has them; 'explanation' in --json)."),
+    backend: str = typer.Option("extractive", "--backend", help="Who writes 'what may happen' for --explain: "
+                                "extractive (the alert's own words, the default) or llm (MEDASSIST_LLM_* settings; "
+                                "every sentence checked against the alert)."),
 ) -> None:
     """Check a medication list for interactions, contraindications, allergy cross-reactions and duplicates."""
     from medassist.drugs.checker import check
     from medassist.drugs.resolve import split_entries
     from medassist.errors import DrugDataError, DrugInputError
 
+    if backend not in ("extractive", "llm"):
+        typer.echo(f"Error: --backend {backend!r}: use extractive or llm.", err=True)
+        raise typer.Exit(2)
     drug_list = split_entries(drugs)
     if not drug_list:
         typer.echo(
@@ -79,10 +87,44 @@ def check_cmd(
     except DrugDataError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
+    exp = _explain(result, backend) if explain else None
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        data = result.to_dict()
+        if exp is not None:
+            data["explanation"] = exp.to_dict()
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     _print_table(result)
+    if exp is not None:  # plain lines, not a table: the alert's own words are printed exactly as written
+        typer.echo("\nIn plain words:")
+        typer.echo(exp.text)
+        if exp.fallback:
+            typer.echo(exp.fallback, err=True)
+
+
+def _explain(result: Any, backend: str) -> Any:
+    """The check's result in plain words; with ``llm`` the model from the ``MEDASSIST_LLM_*`` settings, or the
+    alerts' own sentences (and the reason on standard error) when it cannot be used."""
+    from medassist.errors import MedAssistError
+    from medassist.generate.explain import explain_drug_alerts
+
+    if backend == "extractive":
+        return explain_drug_alerts(result)
+    from medassist.generate.backends import fallback_reason, load_backend
+    from medassist.generate.cli import llm_config
+
+    try:
+        cfg = llm_config()
+    except MedAssistError as exc:  # a wrong setting is the user's to fix: stop
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        gen = load_backend(cfg)
+    except MedAssistError as exc:  # not installed: say so, explain with the alerts' own words
+        exp = explain_drug_alerts(result)
+        exp.fallback = fallback_reason(exc, "explanation")
+        return exp
+    return explain_drug_alerts(result, gen, cfg)
 
 
 def _print_table(result) -> None:  # type: ignore[no-untyped-def]

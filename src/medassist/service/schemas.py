@@ -316,11 +316,48 @@ class AssessmentOut(BaseModel):
     knowledge_base_version: str = Field(description="the version (digest) of the knowledge base that gave the result")
 
 
+class ExplanationCheckOut(BaseModel):
+    text: str = Field(description="a sentence the model wrote")
+    status: Literal["kept", "rejected"] = Field(description="kept, or rejected by the grounding check")
+    reasons: list[str] = Field(description="why it was rejected: a condition, finding, medicine or number not in the "
+                                           "result, a finding stated with the other polarity, words about urgency, "
+                                           "diagnosis or treatment, a repeated or cut-off sentence")
+    terms: list[str] = Field(description="the clinical terms the sentence names")
+    replaced_by: list[str] = Field(description="always empty here: a rejected sentence is dropped, and when none is "
+                                               "kept the extractive body is shown")
+
+
+class ExplanationOut(BaseModel):
+    """The result explained to the patient in plain words (medassist.generate.explain): the safety text first and
+    exactly as the result writes it; in an emergency no model is asked."""
+
+    emergency: bool = Field(description="the result is an emergency: only the verbatim safety text and the facts")
+    safety: list[str] = Field(description="the result's own safety text, verbatim, most urgent first: the red-flag "
+                                          "messages, the triage label and advice, the emergency message")
+    body: list[str] = Field(description="what the patient told us, the possibilities to discuss with a clinician and "
+                                        "why, the next question: extractive sentences, or a model's sentences that "
+                                        "passed the grounding check")
+    advice: list[str] = Field(description="the top condition's next steps, verbatim from the knowledge base; empty in "
+                                          "an emergency")
+    disclaimer: str = Field(description="the result's disclaimer, verbatim")
+    text: str = Field(description="the whole explanation, one part a line, in this order: safety, body, advice, "
+                                  "disclaimer")
+    backend: Literal["extractive", "llama_cpp", "openai"] = Field(description="what wrote the body")
+    model: str | None = Field(description="the model, when a model wrote the body")
+    fallback: str | None = Field(description="why the extractive body is shown although a model is configured")
+    grounding: list[ExplanationCheckOut] = Field(description="every sentence the model wrote and the check's verdict")
+    rejected: int = Field(description="sentences the grounding check rejected")
+    seconds: float = Field(description="time to write the explanation")
+
+
 class ConsultationOut(ConsultationSummary):
     text: str = Field(description="the patient's own description")
     finished: bool = Field(description="the interview is over; the consultation is in the review queue")
     result: AssessmentOut = Field(description="triage, red flags, findings, differential with evidence, next question")
     reviews: list[ReviewOut] = Field(default_factory=list, description="clinician reviews, oldest first")
+    explanation: ExplanationOut | None = Field(None, description="the result in plain words for the patient (safety "
+                                               "text first and verbatim); extractive unless the server's "
+                                               "MEDASSIST_LLM_BACKEND names a generation backend")
 
 
 class NoteIn(_In):

@@ -43,11 +43,52 @@ def load_for(db: DbSession, request: Request, user: User, consultation_id: str, 
     return rec
 
 
-def full(rec: ConsultationRecord, ctx: Context, res: ResourcesDep, db: DbSession, result: dict[str, Any] | None = None) -> dict[str, Any]:
+def _explainer(request: Request, ctx: Context, res: ResourcesDep) -> tuple[Any, str | None]:
+    """The app's explainer, built on first use: extractive unless the settings name a generation backend (which
+    needs the note pipeline for its grounding check); a backend that cannot be used leaves the extractive
+    explanation, with the reason in every answer's ``fallback``."""
+    cached = getattr(request.app.state, "explainer", None)
+    if cached is not None and cached[0] is res.nlp:
+        return cached[1], cached[2]
+    from medassist.errors import MedAssistError
+    from medassist.generate.backends import GenerationConfig, fallback_reason, load_backend
+    from medassist.generate.explain import Explainer
+
+    explainer, fallback = Explainer(None), None
+    try:
+        cfg = GenerationConfig.from_env(backend=ctx.settings.llm_backend)
+        backend = load_backend(cfg)
+    except MedAssistError as exc:
+        fallback = fallback_reason(exc, "explanation")
+    else:
+        if backend is not None and res.nlp is None:
+            fallback = "the note pipeline is not loaded on this server: the extractive explanation is shown"
+        elif backend is not None:
+            explainer = Explainer(res.nlp, backend, cfg)
+    request.app.state.explainer = (res.nlp, explainer, fallback)
+    return explainer, fallback
+
+
+def explain(request: Request, ctx: Context, res: ResourcesDep, result: dict[str, Any]) -> dict[str, Any]:
+    """The result in plain words (the safety text first and verbatim; no model is asked in an emergency)."""
+    explainer, fallback = _explainer(request, ctx, res)
+    if explainer.backend is None or result.get("emergency"):
+        exp = explainer(result)
+    else:  # the model's sentences are read by the note pipeline: on its worker, within the request's deadline
+        exp = res.run_nlp(lambda: explainer(result), deadline_of(request))
+    if fallback and exp.fallback is None:
+        exp.fallback = fallback
+    data: dict[str, Any] = exp.to_dict()
+    return data
+
+
+def full(request: Request, rec: ConsultationRecord, ctx: Context, res: ResourcesDep, db: DbSession,
+         result: dict[str, Any] | None = None) -> dict[str, Any]:
     state = ctx.cipher.decrypt_json(rec.state_enc)
     result = result if result is not None else stored.consultation_result(ctx.cipher.decrypt_json(rec.result_enc))
     return {**consult.summary(rec, res.kb), "text": state["text"], "result": result,
-            "finished": rec.status == "complete", "reviews": consult.reviews_of(db, ctx.cipher, res.kb, rec.id)}
+            "finished": rec.status == "complete", "reviews": consult.reviews_of(db, ctx.cipher, res.kb, rec.id),
+            "explanation": explain(request, ctx, res, result)}
 
 
 # ConsultationOut documents the result; the body is the result as the engine wrote (and the database holds) it,
@@ -64,7 +105,7 @@ def start_consultation(request: Request, body: ConsultationCreate, user: Current
     if rec.red_flag:
         ctx.metrics.red_flags.inc()
     return {**consult.summary(rec, res.kb), "text": body.text, "result": result, "finished": rec.status == "complete",
-            "reviews": []}
+            "reviews": [], "explanation": explain(request, ctx, res, result)}
 
 
 @router.get("", response_model=list[ConsultationSummary])
@@ -87,7 +128,7 @@ def read_consultation(request: Request, consultation_id: str, user: CurrentUser,
                       db: DbSession) -> dict[str, Any]:
     """One consultation with its text, latest result and clinician reviews (its patient, clinicians, admins)."""
     rec = load_for(db, request, user, consultation_id)
-    out = full(rec, ctx, res, db)
+    out = full(request, rec, ctx, res, db)
     audit(db, request, user, "read", "consultation", rec.id)
     db.commit()
     return out
@@ -106,7 +147,7 @@ def answer_question(request: Request, consultation_id: str, body: AnswerIn, user
     db.commit()  # a concurrent change raises StaleDataError -> 409 (app.py)
     if rec.red_flag:
         ctx.metrics.red_flags.inc()
-    return full(rec, ctx, res, db, result)
+    return full(request, rec, ctx, res, db, result)
 
 
 @router.post("/{consultation_id}/finish", response_model=ConsultationOut, response_model_exclude_unset=True,
@@ -118,4 +159,4 @@ def finish_consultation(request: Request, consultation_id: str, user: CurrentUse
     consult.finish(rec)
     audit(db, request, user, "update", "consultation", rec.id)
     db.commit()
-    return full(rec, ctx, res, db)
+    return full(request, rec, ctx, res, db)

@@ -289,6 +289,18 @@ function patientPage() {
 }
 
 // ---------------------------------------------------------------- result
+// The server's explanation in plain words: its safety text first, exactly as sent (the result's own words),
+// then what the patient told us and the possibilities, then the top condition's next steps.
+function renderExplanation(exp) {
+  if (!exp) return;
+  $("plain").classList.toggle("plain-emergency", Boolean(exp.emergency));
+  $("plain-safety").replaceChildren(...(exp.safety || []).map((t) => el("p", { text: t })));
+  $("plain-body").replaceChildren(...(exp.body || []).map((t) => el("p", { text: t })));
+  $("plain-advice").replaceChildren(...(exp.advice || []).map((t) => el("li", { text: t })));
+  $("plain-advice").hidden = !(exp.advice || []).length;
+  $("plain").hidden = false;
+}
+
 async function resultPage() {
   const s = requireSession(["patient", "clinician", "admin"]);
   if (!s) return;
@@ -302,6 +314,7 @@ async function resultPage() {
     renderRedFlags($("emergency"), r);
     $("message").textContent = r.message || "";
     $("see-clinician").textContent = r.see_clinician || "Please discuss this with a clinician.";
+    renderExplanation(c.explanation);
     $("disclaimer").textContent = r.disclaimer || "";
     $("findings").replaceChildren(...(r.findings || []).map((f) =>
       el("li", { class: f.present ? "tag" : "tag tag-absent" }, f.present ? null : absentMark(), f.name.toLowerCase())));
