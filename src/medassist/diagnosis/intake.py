@@ -309,7 +309,7 @@ class Intake:
             if len(norm_tokens(q)) >= 1 and len(q) >= 3:
                 spans.append((a2, b))
                 queries.append(q)
-                whole.append((a, self._expand(text[a:b])) if _NEGATION_WORD.search(text[a:a2]) else None)
+                whole.append((a, self._expand(text[a:b])) if _NEGATIVE_PHRASE.search(text[a:a2]) else None)
         if not queries:
             return []
         # A clause can deny what it names inside itself ("my neck is not stiff", "she is feeding well", "I can
@@ -461,9 +461,8 @@ _PARTICLES = frozenset({"off", "on", "up", "down", "out", "over", "away", "in", 
 _TREATMENT_FAILS = re.compile(
     r"(?:n't|\bnot|\bnever|\bnothing)\s+(?:\w+\s+)?(?:help|helps|helping|helped|work|works|working|worked|ease|eases|"
     r"easing|eased|touch|touches|touching|relieve|relieves|relieving|last|lasting)\b|\bno (?:help|use|relief|better)\b", re.I)
-# a negation among the leading cue words of a clause ("I haven't", "no", "never")
-_NEGATION_WORD = re.compile(r"n't\b|\bnot?\b|\bnever\b|\bwithout\b|\bdenies\b", re.I)
-# a phrase of the knowledge base that itself says "not" ("I haven't peed all day", "can't catch my breath")
+# a phrase of the knowledge base that itself says "not" ("I haven't peed all day", "can't catch my breath"); also
+# tells whether a clause's leading cue words hold a negation
 _NEGATIVE_PHRASE = re.compile(r"n't|\bnot\b|\bno\b|\bnever\b|\bcannot\b|\bunable\b|\bwithout\b|\bnothing\b|\bhardly\b", re.I)
 
 # a parent writing about their child: the child is the patient
